@@ -1,0 +1,106 @@
+"""Client telemetry batches (protocol reference §5 row 24, §11, §19).
+
+Every event carries the same envelope (``event``, ``event_id``, ``event_session_index``,
+``severity``, ``timestamp``); the ``event`` value selects the shape. Timestamps are ISO 8601 UTC
+with ``Z`` as the SDK writes them; ``SessionEndEvent.duration`` is ``str(timedelta)``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import Tag
+
+from ._base import RequestModel, ResponseModel
+from ._tags import tagged
+
+__all__ = [
+    "EventType",
+    "GenericEvent",
+    "SessionEndEvent",
+    "SessionStartEvent",
+    "Severity",
+    "TelemetryEvent",
+    "TelemetryResponse",
+    "TelemetrySendRequest",
+    "UnhandledExceptionEvent",
+]
+
+EventType: TypeAlias = Literal["SESSION_START", "SESSION_END", "UNHANDLED_EXCEPTION", "GENERIC_EVENT"]
+"""Kind of telemetry event (§11)."""
+
+Severity: TypeAlias = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+"""Log severity of a telemetry event (§11)."""
+
+
+class SessionStartEvent(RequestModel):
+    """Telemetry ``SESSION_START``, sent once by a session-ful holder (§11)."""
+
+    event: EventType
+    event_id: str
+    event_session_index: int
+    severity: Severity
+    timestamp: datetime
+
+
+class SessionEndEvent(RequestModel):
+    """Telemetry ``SESSION_END``, sent only alongside a fatal exception (§11)."""
+
+    duration: str
+    event: EventType
+    event_id: str
+    event_session_index: int
+    severity: Severity
+    timestamp: datetime
+
+
+class UnhandledExceptionEvent(RequestModel):
+    """Telemetry ``UNHANDLED_EXCEPTION`` (§11)."""
+
+    error_message: str
+    error_type: str
+    event: EventType
+    event_id: str
+    event_session_index: int
+    severity: Severity
+    timestamp: datetime
+    traceback: str | None = None
+
+
+class GenericEvent(RequestModel):
+    """Telemetry ``GENERIC_EVENT`` with a free-form JSON payload (§11)."""
+
+    event: EventType
+    event_id: str
+    event_name: str
+    event_session_index: int
+    severity: Severity
+    timestamp: datetime
+    event_data: dict[str, Any] = {}
+
+
+TelemetryEvent: TypeAlias = Annotated[
+    Annotated[SessionStartEvent, Tag("SESSION_START")]
+    | Annotated[SessionEndEvent, Tag("SESSION_END")]
+    | Annotated[UnhandledExceptionEvent, Tag("UNHANDLED_EXCEPTION")]
+    | Annotated[GenericEvent, Tag("GENERIC_EVENT")],
+    tagged("event"),
+]
+"""One event of a telemetry batch, dispatched on its ``event`` value."""
+
+
+class TelemetrySendRequest(RequestModel):
+    """Body of POST /api/v1/telemetry (§5 row 24, §11)."""
+
+    events: list[TelemetryEvent]
+    platform: str
+    sdk_version: str
+    session_id: str
+    process_uuid: str
+
+
+class TelemetryResponse(ResponseModel):
+    """Response of POST /api/v1/telemetry; anything but ``accepted`` fails SDK validation (§11)."""
+
+    status: Literal["accepted"]
