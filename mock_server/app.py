@@ -1,0 +1,161 @@
+"""The mock Tinker server: configuration, clock, state, journal and the ASGI app in one object.
+
+``MockServer(config).app`` is a Starlette application. Every Tinker path is dispatched through the
+endpoint catalogue (:mod:`contracts.catalogue`): authentication, body decompression,
+idempotent replay of retried submits, the handler, and JSON errors for everything that goes wrong.
+The harness's own routes (signed downloads, the control API) live under ``/_harness/``, a prefix
+no Tinker path uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from contracts.catalogue import CATALOGUE, match_endpoint
+from mock_server import routes
+from mock_server.auth import Authenticator
+from mock_server.calls import HANDLERS, Call
+from mock_server.clock import Clock
+from mock_server.codec import decompress_body
+from mock_server.config import ServerConfig
+from mock_server.errors import ApiError, error_response
+from mock_server.ids import IdFactory
+from mock_server.journal import Journal
+from mock_server.observer import CALL_INFO_KEY, JournalMiddleware
+from mock_server.signed_urls import UrlSigner
+from mock_server.state import ServerState
+
+__all__ = ["MockServer"]
+
+logger = logging.getLogger(__name__)
+
+# Polls and background chatter are reads: a repeated idempotency key there is not a retried write.
+_NO_REPLAY = frozenset(
+    {"retrieve_future", "retrieve_futures", "session_heartbeat", "telemetry", "client_config", "client_dynamic_config"}
+)
+_UNAUTHENTICATED = frozenset({"healthz"})
+_ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
+
+class MockServer:
+    """A stateful mock of the Tinker API; serve ``.app`` with any ASGI server."""
+
+    def __init__(self, config: ServerConfig | None = None, *, clock: Clock | None = None) -> None:
+        self.config = config or ServerConfig()
+        self.clock = clock or Clock()
+        self.ids = IdFactory(self.config.seed)
+        self.rng = np.random.default_rng(self.config.seed)
+        self.state = ServerState()
+        self.journal = Journal(self.config.journal_size, self.config.journal_path)
+        secret = hashlib.sha256(f"tinker-harness:{self.config.seed}".encode()).digest()
+        self.auth = Authenticator(secret, self.config.api_keys)
+        self.signer = UrlSigner(secret)
+        self.public_url = f"http://{self.config.host}:{self.config.port}"
+        self._tasks: set[asyncio.Task[Any]] = set()
+        missing = [e.name for e in CATALOGUE if e.name not in HANDLERS]
+        if missing:
+            raise RuntimeError(f"catalogue endpoints without a handler: {missing}")
+        self.app = Starlette(
+            routes=self._routes(),
+            middleware=[Middleware(JournalMiddleware, server=self)],
+        )
+
+    def _routes(self) -> list[BaseRoute]:
+        return [*routes.harness_routes(self), Route("/{path:path}", self._dispatch, methods=_ALL_METHODS)]
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run background work, keeping a reference until it finishes."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def reset(self) -> None:
+        """Forget all Tinker state and the journal (configuration and clock stay)."""
+        self.state.reset()
+        self.journal.clear()
+
+    @property
+    def jwt_mode(self) -> bool:
+        return bool(self.config.client_config.get("pjwt_auth_enabled", False))
+
+    async def _dispatch(self, request: Request) -> Response:
+        http_id = self.ids.http_request_id()
+        method, path = request.method, request.url.path
+        info: dict[str, Any] = {}
+        setattr(request.state, CALL_INFO_KEY, info)
+        call: Call | None = None
+        try:
+            matched = match_endpoint(method, path)
+            if matched is None:
+                raise _no_route(method, path)
+            endpoint, params = matched
+            owner = "anonymous"
+            if endpoint.name not in _UNAUTHENTICATED:
+                owner = self.auth.owner(request.headers.get("x-api-key"), now=self.clock.now(), jwt_mode=self.jwt_mode)
+                if owner in self.state.revoked_owners:
+                    raise ApiError(401, "revoked-api-key", "this API key was revoked")
+            body = await request.body()
+            if endpoint.request_encoding != "none" and body:
+                body = decompress_body(body, request.headers.get("content-encoding"))
+            call = Call(request, self, endpoint, owner, params, http_id, body)
+            replay_key = request.headers.get("x-idempotency-key") if endpoint.name not in _NO_REPLAY else None
+            cached = self.state.idempotency.get(owner, endpoint.name, replay_key) if replay_key else None
+            if cached is not None:
+                status, content, media_type = cached
+                response: Response = Response(
+                    content, status, media_type=media_type, headers={"x-idempotent-replay": "true"}
+                )
+                call.notes["idempotent_replay"] = True
+            else:
+                response = await HANDLERS[endpoint.name](call)
+                if replay_key and 200 <= response.status_code < 300:
+                    self.state.idempotency.put(
+                        owner,
+                        endpoint.name,
+                        replay_key,
+                        (response.status_code, bytes(response.body), response.media_type or ""),
+                    )
+        except ApiError as error:
+            response = error_response(
+                error, method=method, path=path, request_id=http_id, session_id=call.session_id if call else None
+            )
+        except Exception as exc:  # a bug in the mock: still JSON, still naming the exchange
+            logger.exception("mock server failed on %s %s", method, path)
+            bug = ApiError(
+                500, "internal-error", f"the mock server failed on {method} {path}: {type(exc).__name__}: {exc}"
+            )
+            response = error_response(
+                bug, method=method, path=path, request_id=http_id, session_id=call.session_id if call else None
+            )
+        if call is not None:
+            info.update(
+                session_id=call.session_id,
+                notes=call.notes,
+                future_origin=call.notes.pop("future_origin", None),
+                future_request_id=call.notes.pop("future_request_id", None),
+            )
+        response.headers["x-request-id"] = http_id
+        return response
+
+
+def _no_route(method: str, path: str) -> ApiError:
+    allowed = sorted({e.method for e in CATALOGUE if e.pattern.match(path)})
+    if allowed:
+        return ApiError(
+            405,
+            "method-not-allowed",
+            f"{method} is not allowed on {path}; use {', '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    return ApiError(404, "no-such-endpoint", f"no Tinker endpoint {method} {path}")

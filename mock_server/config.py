@@ -1,0 +1,101 @@
+"""Server configuration: one validated object, loadable from flags or a JSON/YAML file.
+
+Defaults describe a mock that behaves like the production service for the official SDK 0.38.0
+(protocol reference §16): plain API-key auth, long-polled futures answering before the SDK's 45 s
+read timeout, the SDK's default chunk limits, and a handful of base models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["BaseModelSpec", "ConfigError", "ServerConfig", "load_config_file"]
+
+DEFAULT_BASE_MODELS = (
+    ("Qwen/Qwen3-8B", 32768),
+    ("Qwen/Qwen3-4B-Instruct-2507", 32768),
+    ("Qwen/Qwen3-30B-A3B", 32768),
+    ("meta-llama/Llama-3.2-1B", 131072),
+    ("meta-llama/Llama-3.1-8B-Instruct", 131072),
+)
+
+
+class ConfigError(ValueError):
+    """A configuration file or value is invalid; the message names the file and field."""
+
+
+class BaseModelSpec(BaseModel):
+    """A base model the server advertises and trains (§5 row 8, ``SupportedModel``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_name: str
+    max_context_length: int = Field(default=32768, gt=0)
+    trainable: bool = True
+    sampleable: bool = True
+
+
+class ServerConfig(BaseModel):
+    """Everything that shapes the mock's behaviour; all fields have working defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=4010, ge=0, le=65535)
+    seed: int = 0
+    base_models: tuple[BaseModelSpec, ...] = tuple(
+        BaseModelSpec(model_name=name, max_context_length=ctx) for name, ctx in DEFAULT_BASE_MODELS
+    )
+    accept_any_base_model: bool = False
+    # Fields merged over the defaults of ClientConfigResponse for every SDK (§4.1 step 2, §19).
+    client_config: dict[str, Any] = Field(default_factory=lambda: {"pjwt_auth_enabled": False})
+    # Body of /client/dynamic_config; None answers 404, which the SDK maps to its defaults (§4.1 step 4).
+    dynamic_config: dict[str, Any] | None = Field(default_factory=dict)
+    # Long-poll: hold retrieve_future this many clock seconds before answering try_again (§6.3).
+    long_poll_timeout: float = Field(default=20.0, gt=0)
+    # Real-time ceiling of one long-poll, below the SDK's 45 s read timeout even on a frozen clock.
+    long_poll_real_cap: float = Field(default=30.0, gt=0, lt=45)
+    # A training op waiting for a missing earlier seq_id runs anyway after this many clock seconds.
+    seq_gap_timeout: float = Field(default=10.0, gt=0)
+    # Results larger than this are first answered with complete_metadata when allowed (§6.2 item 3).
+    metadata_only_threshold_bytes: int = Field(default=4_000_000, ge=0)
+    default_max_tokens: int = Field(default=16, ge=0)
+    # Directory advertised as model_data.tokenizer_id; None = the tokenizer shipped with the server.
+    tokenizer_id: str | None = None
+    journal_size: int = Field(default=10_000, ge=1)
+    journal_path: Path | None = None
+    validate_traffic: bool = True
+    # Accepted API keys; None accepts any well-formed key (``tml-`` prefix, §12).
+    api_keys: tuple[str, ...] | None = None
+
+    def supported_model(self, name: str) -> BaseModelSpec | None:
+        """The spec for ``name`` (ignoring any ``:suffix``), or a generic one if any model is accepted."""
+        for spec in self.base_models:
+            if spec.model_name == name:
+                return spec
+        if self.accept_any_base_model:
+            return BaseModelSpec(model_name=name)
+        return None
+
+
+def load_config_file(path: Path, **overrides: Any) -> ServerConfig:
+    """Read a JSON or YAML server config; errors name the file and the offending fields."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML/JSON: {exc}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of field names to values")
+    try:
+        return ServerConfig.model_validate({**raw, **overrides})
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
+        raise ConfigError(f"{path}: invalid config: {fields}") from None

@@ -1,0 +1,54 @@
+"""The files a checkpoint download consists of (protocol reference §13, versions §7).
+
+An export (``external_weights_urls``) lists ``adapter_config.json`` and ``adapter_model.npz``; the
+legacy archive endpoint serves the same two files as one ``.tar.gz``. All are built from the
+checkpoint's stored state, so a download round-trips the trained weights.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+
+from mock_server.model import TrainingState
+from mock_server.state import CheckpointRecord
+
+__all__ = ["ARCHIVE_NAME", "archive_bytes", "export_files"]
+
+ARCHIVE_NAME = "archive.tar.gz"
+
+
+def export_files(record: CheckpointRecord) -> dict[str, bytes]:
+    """File name -> content of a checkpoint's download."""
+    state = TrainingState.from_bytes(record.state)
+    lora = state.lora_config
+    config = {
+        "peft_type": "LORA",
+        "base_model_name_or_path": state.base_model,
+        "r": lora.rank,
+        "lora_alpha": 32,
+        "target_modules": [
+            g for g, on in (("mlp", lora.train_mlp), ("attn", lora.train_attn), ("unembed", lora.train_unembed)) if on
+        ],
+        "tinker_path": record.tinker_path,
+        "weights_format": "numpy-npz",
+    }
+    return {
+        "adapter_config.json": json.dumps(config, indent=2, sort_keys=True).encode(),
+        "adapter_model.npz": state.weights.to_npz_bytes(),
+    }
+
+
+def archive_bytes(record: CheckpointRecord, mtime: float) -> bytes:
+    """The export files as a deterministic gzip'd tar (fixed mtime and ordering)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in sorted(export_files(record).items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            info.mtime = int(mtime)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(content))
+    return gzip.compress(buffer.getvalue(), mtime=int(mtime))

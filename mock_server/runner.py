@@ -1,0 +1,96 @@
+"""Serving a :class:`MockServer` over loopback: in the foreground (CLI) or a background thread (tests).
+
+The listening socket is bound before uvicorn starts, so the port is known (port 0 picks a free
+one) and the kernel queues connections that arrive while uvicorn is still starting. The server's
+``public_url`` (used in signed download URLs) is set from the bound address.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from mock_server.app import MockServer
+
+__all__ = ["BackgroundServer", "bind_socket", "serve_forever"]
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _uvicorn(server: MockServer, log_level: str) -> uvicorn.Server:
+    config = uvicorn.Config(
+        server.app,
+        log_level=log_level,
+        lifespan="off",
+        access_log=log_level == "debug",
+        timeout_keep_alive=75,
+        timeout_graceful_shutdown=2,
+    )
+    return uvicorn.Server(config)
+
+
+def serve_forever(server: MockServer, sock: socket.socket, *, log_level: str = "warning") -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn installs the handlers in the main thread)."""
+    server.public_url = _url(sock)
+    _uvicorn(server, log_level).run(sockets=[sock])
+
+
+class BackgroundServer:
+    """A mock server on a loopback port, served from a daemon thread; a context manager."""
+
+    def __init__(
+        self, server: MockServer | None = None, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+    ) -> None:
+        self.server = server or MockServer()
+        self._sock = bind_socket(host, port)
+        self.base_url = _url(self._sock)
+        self.server.public_url = self.base_url
+        self._uvicorn = _uvicorn(self.server, log_level)
+        self._thread = threading.Thread(
+            target=self._uvicorn.run,
+            kwargs={"sockets": [self._sock]},
+            name=f"tinker-harness {self.base_url}",
+            daemon=True,
+        )
+
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._uvicorn.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"mock server thread for {self.base_url} exited during startup")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"mock server on {self.base_url} did not start within {timeout}s")
+            time.sleep(0.002)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._uvicorn.should_exit = True
+        self._thread.join(timeout)
+        self._sock.close()
+        self.server.journal.close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
