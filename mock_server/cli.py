@@ -1,99 +1,44 @@
 """``tinker-harness``: the command line of the harness.
 
-Commands: ``serve`` (run the mock server), ``openapi`` (print the OpenAPI document). Bad flags or
-files get a one-line message on stderr and exit status 2.
+Each command lives in its own module exposing ``register(subparsers)``; this module only wires
+them up. Bad flags or files get a one-line message on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
-DEFAULT_API_KEY = "tml-tinker-harness-local"
+# Modules that each add one or more subcommands, in help order.
+COMMAND_MODULES = ("mock_server.commands",)
 
 
-class _Parser(argparse.ArgumentParser):
+class CliParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit with status 2."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _serve(options: argparse.Namespace) -> int:
-    from mock_server.app import MockServer
-    from mock_server.config import ConfigError, ServerConfig, load_config_file
-    from mock_server.runner import bind_socket, serve_forever
-
-    overrides = {
-        k: v
-        for k, v in (
-            ("host", options.host),
-            ("port", options.port),
-            ("seed", options.seed),
-            ("journal_path", options.journal),
-        )
-        if v is not None
-    }
-    try:
-        config = load_config_file(options.config, **overrides) if options.config else ServerConfig(**overrides)
-    except ConfigError as exc:
-        print(f"tinker-harness serve: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        print(f"tinker-harness serve: invalid option: {exc}", file=sys.stderr)
-        return 2
-    try:
-        sock = bind_socket(config.host, config.port)
-    except OSError as exc:
-        print(f"tinker-harness serve: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
-        return 2
-    server = MockServer(config)
-    host, port = sock.getsockname()[:2]
-    base_url = f"http://{host}:{port}"
-    print(f"tinker-harness mock Tinker server listening on {base_url}", flush=True)
-    print(f"  export TINKER_BASE_URL={base_url}", flush=True)
-    print(f"  export TINKER_API_KEY={DEFAULT_API_KEY}   # any key starting with 'tml-' is accepted", flush=True)
-    serve_forever(server, sock, log_level=options.log_level)
-    return 0
-
-
-def _openapi(options: argparse.Namespace) -> int:
-    from contracts.openapi import build_openapi
-
-    document = json.dumps(build_openapi(options.server_url), indent=2, sort_keys=False)
-    if options.output:
-        options.output.write_text(document + "\n", encoding="utf-8")
-    else:
-        print(document)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tinker-harness", description="Testing and parity harness for the Tinker training API.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    serve = commands.add_parser("serve", help="run the mock Tinker server")
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind (default 4010; 0 picks a free port)")
-    serve.add_argument("--seed", type=int, help="seed of ids, model init and unseeded sampling (default 0)")
-    serve.add_argument("--config", type=Path, help="server config file (YAML or JSON)")
-    serve.add_argument("--journal", type=Path, help="append the redacted request journal to this JSONL file")
-    serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
-    serve.set_defaults(run=_serve)
-
-    openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the Tinker API")
-    openapi.add_argument("--server-url", default="http://127.0.0.1:4010", help="server URL written into the document")
-    openapi.add_argument("--output", type=Path, help="write to this file instead of stdout")
-    openapi.set_defaults(run=_openapi)
+    parser = CliParser(prog="tinker-harness", description="Testing and parity harness for the Tinker training API.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=CliParser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
-    return int(options.run(options))
+    try:
+        return int(options.run(options))
+    except BrokenPipeError:  # e.g. `tinker-harness openapi | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from contracts.proto_json import decode_proto, proto_to_json
 from contracts.tensor_codec import WireFormatError
 from contracts.validation import Exchange, check_exchange
 from mock_server.codec import decompress_body
+from mock_server.errors import ApiError
 from mock_server.journal import JournalEntry
 from mock_server.redaction import redact, redact_headers
 
@@ -97,7 +98,12 @@ class JournalMiddleware:
         matched = match_endpoint(method, path)
         endpoint: Endpoint | None = matched[0] if matched else None
         origin = endpoint_named(info["future_origin"]) if info.get("future_origin") else None
-        body = decompress_body(request_body, rh.get("content-encoding")) if request_body else request_body
+        body = request_body
+        if request_body and rh.get("content-encoding"):
+            try:
+                body = decompress_body(request_body, rh.get("content-encoding"))
+            except ApiError:  # journal the bytes as they came; the handler already answered 4xx
+                pass
         response_body = b"".join(response["chunks"])
         req_ct, resp_ct = rh.get("content-type", ""), sh.get("content-type", "")
 
