@@ -110,7 +110,7 @@ def _operation(ep: Endpoint, refs: Refs) -> dict[str, Any]:
             _ref(refs, m, "serialization")
             for m in (fut.TryAgainResponse, fut.CompleteMetadataResponse, fut.RequestFailedResponse)
         ]
-        content = _json({"oneOf": one_of})
+        content = _json({"anyOf": one_of})
         content.update(_protobuf("ForwardBackwardOutput | tinker_public.SampleResponse"))
         responses["200"] = {"description": "A result, a retry hint, or a failure", "content": content}
     elif ep.name == "checkpoint_archive":
@@ -125,6 +125,22 @@ def _operation(ep: Endpoint, refs: Refs) -> dict[str, Any]:
         responses["200"] = {"description": "OK (the SDK ignores the body)", "content": _json({"type": "object"})}
     op["responses"] = responses
     return op
+
+
+def _loosen_untagged_unions(node: Any) -> Any:
+    """``oneOf`` without a discriminator mapping becomes ``anyOf``.
+
+    Unions dispatched by a callable (a ``type`` tag with a fallback member, e.g. ``OptimizerConfig``)
+    have overlapping members, so "exactly one" would reject valid bodies such as ``{"type": "adamw"}``.
+    """
+    if isinstance(node, dict):
+        out = {k: _loosen_untagged_unions(v) for k, v in node.items()}
+        if "oneOf" in out and "discriminator" not in out:
+            out["anyOf"] = out.pop("oneOf")
+        return out
+    if isinstance(node, list):
+        return [_loosen_untagged_unions(v) for v in node]
+    return node
 
 
 def build_openapi(
@@ -153,7 +169,7 @@ def build_openapi(
         "servers": [{"url": server_url}],
         "paths": paths,
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": _loosen_untagged_unions(definitions.get("$defs", {})),
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
         },
     }

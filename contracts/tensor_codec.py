@@ -170,7 +170,11 @@ def json_tensor_to_array(
     """A JSON ``TensorData`` (flat ``data`` plus shape, optionally CSR) as a dense array."""
     if dtype not in _JSON_DTYPES:
         raise WireFormatError(f"{where}: dtype must be int64 or float32, got {dtype!r}")
-    values = np.asarray(data, dtype=_JSON_DTYPES[dtype])
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            values = np.asarray(data, dtype=_JSON_DTYPES[dtype])
+    except (OverflowError, ValueError, TypeError, FloatingPointError) as exc:
+        raise WireFormatError(f"{where}: data does not fit dtype {dtype}: {exc}") from None
     if values.ndim != 1:
         raise WireFormatError(f"{where}: data must be a flat list")
     dims = _check_shape(shape, where) if shape is not None else (values.size,)

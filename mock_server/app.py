@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contracts.catalogue import CATALOGUE, match_endpoint
 from mock_server import routes
@@ -45,7 +46,8 @@ _NO_REPLAY = frozenset(
     {"retrieve_future", "retrieve_futures", "session_heartbeat", "telemetry", "client_config", "client_dynamic_config"}
 )
 _UNAUTHENTICATED = frozenset({"healthz"})
-_ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+# Paths served by the harness itself; every other path, with any method, is a Tinker API call.
+HARNESS_PATHS = ("/_harness/", "/openapi.json")
 
 
 class MockServer:
@@ -66,13 +68,19 @@ class MockServer:
         missing = [e.name for e in CATALOGUE if e.name not in HANDLERS]
         if missing:
             raise RuntimeError(f"catalogue endpoints without a handler: {missing}")
-        self.app = Starlette(
-            routes=self._routes(),
-            middleware=[Middleware(JournalMiddleware, server=self)],
+        self._harness = Starlette(
+            routes=routes.harness_routes(self),
+            exception_handlers={HTTPException: _json_http_exception},
         )
+        self._tinker = request_response(self._dispatch)
+        self.app: ASGIApp = JournalMiddleware(self._route, server=self)
 
-    def _routes(self) -> list[BaseRoute]:
-        return [*routes.harness_routes(self), Route("/{path:path}", self._dispatch, methods=_ALL_METHODS)]
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Harness paths go to the harness routes; everything else, whatever the method, to the dispatcher."""
+        if scope["type"] == "http" and not scope["path"].startswith(HARNESS_PATHS):
+            await self._tinker(scope, receive, send)
+        else:
+            await self._harness(scope, receive, send)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run background work, keeping a reference until it finishes."""
@@ -147,6 +155,15 @@ class MockServer:
             )
         response.headers["x-request-id"] = http_id
         return response
+
+
+async def _json_http_exception(request: Request, exc: Exception) -> Response:
+    """Harness routes answer routing errors (404, 405) in JSON too."""
+    status = getattr(exc, "status_code", 500)
+    detail = getattr(exc, "detail", str(exc))
+    return JSONResponse(
+        {"detail": f"{request.method} {request.url.path}: {detail}", "code": "harness-route"}, status_code=status
+    )
 
 
 def _no_route(method: str, path: str) -> ApiError:

@@ -83,6 +83,8 @@ def model_input_tokens(model_input: ModelInput, where: str) -> npt.NDArray[np.in
     for i, chunk in enumerate(model_input.chunks):
         tokens = getattr(chunk, "tokens", ())
         out += _chunk_tokens(chunk.type, tokens, getattr(chunk, "expected_tokens", None), f"{where}.chunks[{i}]")
+    if any(not -(2**31) <= t < 2**31 for t in out):
+        raise UserInputError(where, "token ids must fit in int32 (the protobuf wire type of tokens)")
     return np.asarray(out, dtype=np.int64)
 
 

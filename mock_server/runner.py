@@ -7,6 +7,7 @@ one) and the kernel queues connections that arrive while uvicorn is still starti
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -47,9 +48,23 @@ def _uvicorn(server: MockServer, log_level: str) -> uvicorn.Server:
 
 
 def serve_forever(server: MockServer, sock: socket.socket, *, log_level: str = "warning") -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn installs the handlers in the main thread)."""
+    """Serve until SIGINT/SIGTERM, then return normally (exit status 0 for the CLI).
+
+    uvicorn shuts down gracefully on those signals and then re-raises them to the handlers that
+    were installed before it started; quiet handlers here turn that into a normal return.
+    """
     server.public_url = _url(sock)
-    _uvicorn(server, log_level).run(sockets=[sock])
+    serving = _uvicorn(server, log_level)
+
+    def stop(signum: int, frame: object) -> None:  # also covers a signal that lands before uvicorn starts
+        serving.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        serving.run(sockets=[sock])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class BackgroundServer:
