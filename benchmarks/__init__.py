@@ -1,0 +1,1 @@
+"""Benchmarks: speed and memory targets, measured by scripts (never asserted in tests)."""

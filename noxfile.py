@@ -1,0 +1,41 @@
+"""nox sessions: what CI runs, plus heavier matrices and benchmarks.
+
+nox -s tests        # the default test run (pytest -n auto)
+nox -s typecheck    # mypy --strict on every package
+nox -s lint         # ruff check + ruff format --check
+nox -s benchmarks   # speed and memory targets; prints the README table
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "typecheck", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run("pytest", "-n", "auto", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def benchmarks(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
