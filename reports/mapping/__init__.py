@@ -1,0 +1,1 @@
+"""Name normalisation, units and user overrides between the Python SDK and an Elixir port."""

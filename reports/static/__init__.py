@@ -1,0 +1,29 @@
+"""The static comparison of an SDK surface manifest with an extracted Elixir port surface."""
+
+from __future__ import annotations
+
+from contracts.surface.model import SurfaceManifest
+from reports.elixir.model import PortSurface
+from reports.findings import Finding, ItemStatus
+from reports.mapping.names import detect_app
+from reports.mapping.overrides import Overrides
+
+from .clients import compare_clients
+from .common import Context
+from .config import compare_cli, compare_env
+from .constants import compare_constants
+from .endpoints import compare_endpoints
+from .types import compare_types
+
+__all__ = ["compare_static"]
+
+
+def compare_static(
+    manifest: SurfaceManifest, port: PortSurface, overrides: Overrides | None = None
+) -> tuple[list[Finding], list[ItemStatus]]:
+    """Every static gap of ``port`` against ``manifest``, and the status of each SDK item compared."""
+    overrides = overrides or Overrides()
+    ctx = Context(manifest, port, overrides, overrides.app or detect_app(port))
+    for compare in (compare_clients, compare_types, compare_endpoints, compare_env, compare_cli, compare_constants):
+        compare(ctx)
+    return ctx.finish()
