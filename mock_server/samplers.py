@@ -1,32 +1,45 @@
-"""Samplers and sampling (protocol reference §7.2, §9; semantics §4).
+"""Samplers and sampling (protocol reference §5.1, §7.2, §9; semantics §4).
 
 A sampler (``{session}:sample:{n}``) holds an immutable snapshot of weights: the base model, a
 checkpoint, or the weights of a training run at the moment of an ephemeral save. Kind
 ``inflight`` samplers instead read the run's current weights at each sample. One sample request
-draws ``num_samples`` independent completions; prompt logprobs (first entry NaN) are computed from
-the same model, so ``compute_logprobs`` agrees with the training side's per-token logprobs.
+draws ``num_samples`` independent completions (sample ``i`` uses the generator
+``default_rng([seed, i])``, ``seed`` = ``sampling_params.seed`` or a per-request random one);
+prompt-side extras (prompt logprobs, top-k, target logprobs, alternative tokens; ``sample_extras``)
+come from one prefill of the same model, so ``compute_logprobs`` agrees with the training side's
+per-token logprobs. Stop strings are matched on the shipped tokenizer's decoding of the generated
+tokens. ``prompt_cache_hit_tokens`` comes from a prefix cache per sampler model
+(``model.prefix_cache``): inflight samplers see fresh weights each request and so never hit.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
 
 from contracts._sampling import SampleRequest, SamplingParams
 from mock_server.calls import Call
-from mock_server.codec import SampledRow, model_input_tokens, sample_result_bodies
+from mock_server.chunks import json_input_tokens
 from mock_server.errors import ApiError
 from mock_server.futures import FutureResult
 from mock_server.ids import sampler_id_for
 from mock_server.model import BaseWeights, LoraConfig, LoraModel, SamplingSettings, UserInputError, sample
+from mock_server.model.prefix_cache import PrefixCache
+from mock_server.model.validation import as_token_ids
+from mock_server.sample_codec import SampledRow, sample_result_bodies
+from mock_server.sample_extras import check_extras, decode_target_ids, first_computed, prompt_outputs
 from mock_server.state import SamplerRecord, SessionRecord
 from mock_server.tokenizer import EOS_TOKEN_ID, VOCAB_SIZE, decode
 from mock_server.work import Compute
 
 __all__ = ["base_sampling_model", "register_sampler", "sample_compute", "sampling_settings"]
 
-UNSUPPORTED_EXTRAS = ("topk_prompt_logprobs", "topk_sample_logprobs", "prompt_alt_tokens_k")
+_CACHES: weakref.WeakKeyDictionary[LoraModel, PrefixCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
 
 
 def base_sampling_model(base_model: str) -> LoraModel:
@@ -93,25 +106,33 @@ def sampling_settings(params: SamplingParams, default_max_tokens: int) -> Sampli
     )
 
 
+def _prefix_cache(model: LoraModel) -> PrefixCache:
+    with _CACHES_LOCK:
+        cache = _CACHES.get(model)
+        if cache is None:
+            cache = _CACHES[model] = PrefixCache()
+        return cache
+
+
 def sample_compute(call: Call, model: LoraModel, request: SampleRequest, max_context: int, seed: int) -> Compute:
-    """The work of one ``asample``: completions, optional prompt logprobs, both result encodings."""
+    """The work of one ``asample``: completions, prompt-side extras, both result encodings."""
     settings = sampling_settings(request.sampling_params, call.server.config.default_max_tokens)
 
     def compute() -> FutureResult:
-        for field in UNSUPPORTED_EXTRAS:
-            if getattr(request, field):
-                raise UserInputError(field, "is not supported by this mock yet")
-        if request.target_prompt_logprobs is not None:
-            raise UserInputError("target_prompt_logprobs", "is not supported by this mock yet")
-        prompt = model_input_tokens(request.prompt, "prompt")
+        prompt = json_input_tokens(request.prompt, "prompt", training=False)
         if len(prompt) == 0:
             raise UserInputError("prompt", "must contain at least one token")
+        as_token_ids(prompt, model.vocab_size, "prompt")
         if len(prompt) + settings.max_tokens > max_context:
             raise UserInputError(
                 "sampling_params.max_tokens",
                 f"prompt ({len(prompt)}) + max_tokens ({settings.max_tokens}) exceeds the "
                 f"model's context length {max_context}",
             )
+        check_extras(request, len(prompt))
+        target = None
+        if request.target_prompt_logprobs is not None:
+            target = decode_target_ids(request.target_prompt_logprobs, len(prompt))
         rows = sample(
             model,
             prompt,
@@ -120,16 +141,14 @@ def sample_compute(call: Call, model: LoraModel, request: SampleRequest, max_con
             eos_token_id=EOS_TOKEN_ID,
             rng_factory=lambda i: np.random.default_rng([seed, i]),
             decode=decode,
+            topk=request.topk_sample_logprobs,
         )
-        prompt_logprobs = None
-        if request.prompt_logprobs:
-            prompt_logprobs = model.prompt_logprobs(prompt)
-            if request.prompt_logprobs_last_n is not None:
-                prompt_logprobs[: max(len(prompt) - request.prompt_logprobs_last_n, 0)] = np.nan
-        elif request.prompt_logprobs_last_n is not None:
-            raise UserInputError("prompt_logprobs_last_n", "requires prompt_logprobs=true")
+        extras_seed = settings.seed if settings.seed is not None else seed
+        outputs = prompt_outputs(model, prompt, request, target, extras_seed, settings.temperature)
+        hit = _prefix_cache(model).hit_then_remember(prompt.tolist(), first_computed(request, len(prompt), target))
         json_body, proto_body = sample_result_bodies(
-            [SampledRow(r.tokens, r.logprobs, r.stop_reason) for r in rows], prompt_logprobs
+            [SampledRow(r.tokens, r.logprobs, r.stop_reason, r.topk) for r in rows],
+            dataclasses.replace(outputs, cache_hit_tokens=hit),
         )
         return FutureResult(json_body, proto_body)
 

@@ -16,15 +16,21 @@ adapter equals the base model. Token ids ≥ V are reduced modulo V (inputs, tar
 ids), so clients may use ids of a real tokenizer; negative ids raise ``UserInputError``.
 
 Modules: ``base_weights`` (frozen base), ``lora_params`` (config, named arrays, init), ``lora``
-(forward/backward/decoding), ``losses`` (loss registry), ``optimizer`` (AdamW), ``dimuon`` (stand-in
-second optimizer), ``training`` (``TrainableModel``), ``checkpoint`` (state bytes), ``sampler``.
+(forward/backward/decoding), ``losses`` (loss registry, cross_entropy), ``rl_losses``
+(importance_sampling, ppo, cispo, dro), ``sequence_losses`` (gspo, stable_reinforce stand-in),
+``custom`` (server-side custom losses: a numpy interpreter of the uploaded torch.fx graph),
+``optimizer`` (AdamW), ``dimuon`` (stand-in second optimizer), ``batch`` (datum arrays, metric
+merging), ``training`` (``TrainableModel``), ``checkpoint`` (state bytes), ``sampler`` (decoding,
+sample top-k), ``prompt_scoring`` (prompt logprobs, top-k, target and alternative tokens),
+``prefix_cache`` (prompt-prefix reuse).
 """
 
+from . import rl_losses, sequence_losses  # noqa: F401  (registers the RL losses)
 from .base_weights import BaseWeights
 from .checkpoint import CheckpointFormatError, TrainingState
 from .dimuon import Dimuon, DimuonParams
 from .lora import DecodeState, ForwardPass, LoraConfig, LoraModel, LoraWeights
-from .losses import LOSSES, LossFn, LossResult, get_loss, register_loss
+from .losses import LOSSES, LossFn, LossResult, Objective, get_loss, register_loss
 from .optimizer import AdamParams, AdamW, OptimizerState
 from .sampler import SampledSequence, SamplingSettings, StopReason, sample
 from .training import OPTIMIZER_KINDS, DatumArrays, FwdBwdResult, TrainableModel
@@ -47,6 +53,7 @@ __all__ = [
     "LoraWeights",
     "LossFn",
     "LossResult",
+    "Objective",
     "OPTIMIZER_KINDS",
     "OptimizerState",
     "SampledSequence",

@@ -3,7 +3,8 @@
 The real ``dimuon`` update rule is not public. This mock uses a plain Muon-style rule so that a
 client selecting ``optimizer="dimuon"`` trains and checkpoints sensibly:
 
-1. optional global-norm clipping exactly as AdamW (``grad_clip_norm > 0`` → ``{"grad_norm": ...}``);
+1. optional global-norm clipping exactly as AdamW (``grad_clip_norm > 0`` → ``{"grad_norm": ...}``;
+   the SDK's ``DimuonParams``: "Nonpositive values disable gradient clipping", so negatives are allowed);
 2. momentum ``m = β1·m + g`` per parameter;
 3. 2-D parameters: ``O = NewtonSchulz5(m)`` ≈ the orthogonal polar factor of ``m`` (5 quintic
    iterations with Muon's coefficients, on ``m / ‖m‖_F``); other ranks: ``O = m / (‖m‖ + 1e-7)``;
@@ -12,6 +13,7 @@ client selecting ``optimizer="dimuon"`` trains and checkpoints sensibly:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -60,7 +62,7 @@ class Dimuon:
     ) -> dict[str, float]:
         check_hyperparameter("learning_rate", hp.learning_rate, 0.0)
         check_hyperparameter("beta1", hp.beta1, 0.0, 1.0)
-        check_hyperparameter("grad_clip_norm", hp.grad_clip_norm, 0.0)
+        check_hyperparameter("grad_clip_norm", hp.grad_clip_norm, -math.inf)
         clipped, metrics = clip_by_global_norm(grads, hp.grad_clip_norm)
         self.t += 1
         for name, p in params.items():

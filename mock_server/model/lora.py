@@ -114,13 +114,21 @@ class LoraModel:
             wanted = f"({len(x)},) or ({len(x)}, K)"
             raise UserInputError("target_tokens", f"expected shape {wanted}, got {y.shape}")
         y2 = y if y.ndim == 2 else y[:, None]
+        logp, hidden = self._log_distributions(x)
+        gathered = np.take_along_axis(logp, y2, axis=1).reshape(y.shape)
+        return ForwardPass(tokens=x, targets=y2, logprobs=gathered, probs=np.exp(logp), hidden=hidden)
+
+    def _log_distributions(self, x: IntArray) -> tuple[FloatArray, dict[str, FloatArray]]:
         attn_mean = None
         if "attn" in self.config.groups:
             attn_mean = np.cumsum(self.params["attn.A"][x], axis=0) / np.arange(1, len(x) + 1)[:, None]
         hidden = self._hidden(x, attn_mean)
-        logp = log_softmax(self._logits(x, hidden))
-        gathered = np.take_along_axis(logp, y2, axis=1).reshape(y.shape)
-        return ForwardPass(tokens=x, targets=y2, logprobs=gathered, probs=np.exp(logp), hidden=hidden)
+        return log_softmax(self._logits(x, hidden)), hidden
+
+    def log_distributions(self, tokens: npt.ArrayLike) -> FloatArray:
+        """Full next-token log-probabilities (T, V): row t is the distribution after ``tokens[:t+1]``."""
+        x = as_token_ids(tokens, self.vocab_size, "model_input")
+        return self._log_distributions(x)[0]
 
     def backward(self, pass_: ForwardPass, grad_logprobs: npt.ArrayLike) -> None:
         """Accumulate dL/dparams given ``grad_logprobs`` = dL/d logprobs (shape of the targets)."""

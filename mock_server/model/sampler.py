@@ -8,6 +8,9 @@ reaches ``top_p``), and one inverse-CDF draw ``u = rng.random()`` from the sampl
 ``rng_factory(sample_index)`` (fresh OS entropy when no factory is given). The recorded logprob is
 always the RAW one (temperature 1, unfiltered) of the drawn token.
 
+With ``topk > 0`` every generated position also records the top-``k`` raw logprobs of its
+distribution (``prompt_scoring.top_k``: descending, ties by lower id, sentinel beyond V).
+
 Stopping (checked after each token, which is always included): a token in ``stop_token_ids`` or
 ``eos_token_id`` when ``eos_stops`` → ``"stop"``; any stop string occurring in ``decode(generated)``
 → ``"stop"``; ``max_tokens`` tokens generated → ``"length"``. Stop ids are compared modulo V, like
@@ -25,6 +28,7 @@ import numpy.typing as npt
 
 from ._arrays import FloatArray, IntArray
 from .lora import LoraModel
+from .prompt_scoring import TopK, top_k
 from .validation import UserInputError
 
 __all__ = ["SampledSequence", "SamplingSettings", "StopReason", "sample"]
@@ -64,6 +68,7 @@ class SampledSequence:
     tokens: list[int]
     logprobs: list[float]
     stop_reason: StopReason
+    topk: TopK | None = None  # (len(tokens), k) when requested
 
 
 def _candidates(logprobs: FloatArray, settings: SamplingSettings) -> tuple[IntArray, FloatArray]:
@@ -102,6 +107,7 @@ def sample(
     eos_token_id: int = 0,
     rng_factory: Callable[[int], np.random.Generator] | None = None,
     decode: Callable[[Sequence[int]], str] | None = None,
+    topk: int = 0,
 ) -> list[SampledSequence]:
     """``num_samples`` independent completions of ``prompt`` (see the module docstring)."""
     settings.validate()
@@ -123,17 +129,21 @@ def sample(
         state = start
         tokens: list[int] = []
         logprobs: list[float] = []
+        rows: list[FloatArray] = []
         reason: StopReason = "length"
         while len(tokens) < settings.max_tokens:
             raw = model.next_token_logprobs(state)
             token = _draw(raw, settings, rng)
             tokens.append(token)
             logprobs.append(float(raw[token]))
+            if topk > 0:
+                rows.append(raw)
             if token in stop_ids or _has_stop_string(tokens, settings, decode):
                 reason = "stop"
                 break
             state = model.advance(state, token)
-        results.append(SampledSequence(tokens=tokens, logprobs=logprobs, stop_reason=reason))
+        table = top_k(np.asarray(rows).reshape(len(rows), vocab), topk) if topk > 0 else None
+        results.append(SampledSequence(tokens=tokens, logprobs=logprobs, stop_reason=reason, topk=table))
     return results
 
 

@@ -1,8 +1,10 @@
 """``TrainableModel``: forward_backward, optim_step, save/load state (semantics §3, §5, §9 items 4, 5, 8).
 
 - ``forward_backward`` validates every datum first (so a user error leaves no partial gradient),
-  then per datum runs the model, the loss and, when ``backward``, accumulates gradients.
-  ``metrics["loss:sum"]`` is the sum of per-token losses over all datums (§1.1, §6 key format).
+  then per datum runs the model, the loss and, when ``backward``, accumulates gradients — every
+  loss (built-in by name, or any ``Objective`` such as a server-side custom loss) feeds the same
+  accumulator. ``metrics["loss:sum"]`` is the sum of per-token losses over all datums (§1.1, §6 key
+  format); a loss's extra ``name:sum`` metrics are summed and ``name:mean`` ones averaged over datums.
 - ``optim_step`` applies the accumulated gradient with the model's optimizer and zeroes it.
 - ``save_state(include_optimizer)`` / ``load_state(data, with_optimizer)`` / ``from_state``: loading
   without optimizer state resets the optimizer (m = v = 0, t = 0, semantics §5). Sampler
@@ -12,38 +14,23 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
 from ._arrays import AnyArray, IntArray
 from .base_weights import BaseWeights
+from .batch import DatumArrays, FwdBwdResult, check_finite, combine_metrics
 from .checkpoint import TrainingState
 from .dimuon import Dimuon, DimuonParams
 from .lora import LoraConfig, LoraModel
-from .losses import LossConfig, LossFn, get_loss
+from .losses import LossConfig, LossResult, Objective, get_loss
 from .optimizer import AdamParams, AdamW
 from .validation import UserInputError, as_token_ids
 
 __all__ = ["DatumArrays", "FwdBwdResult", "OPTIMIZER_KINDS", "TrainableModel"]
 
 OPTIMIZER_KINDS = ("adamw", "dimuon")
-
-
-@dataclass(frozen=True)
-class DatumArrays:
-    """One datum: input ``tokens`` (N,) and its ``loss_fn_inputs`` arrays."""
-
-    tokens: IntArray
-    loss_fn_inputs: Mapping[str, AnyArray]
-
-
-@dataclass(frozen=True)
-class FwdBwdResult:
-    outputs: list[dict[str, npt.NDArray[np.float32]]]
-    metrics: dict[str, float]
 
 
 def _make_optimizer(kind: str) -> AdamW | Dimuon:
@@ -95,7 +82,7 @@ class TrainableModel:
         """Optimizer steps taken (restored by ``load_state(..., with_optimizer=True)``)."""
         return self.optimizer.t
 
-    def _prepare(self, index: int, datum: DatumArrays, loss: LossFn) -> tuple[IntArray, dict[str, AnyArray]]:
+    def _prepare(self, index: int, datum: DatumArrays, loss: Objective) -> tuple[IntArray, dict[str, AnyArray]]:
         try:
             tokens = as_token_ids(datum.tokens, self.vocab_size, "model_input")
             inputs = loss.validate(datum.loss_fn_inputs, len(tokens))
@@ -109,24 +96,28 @@ class TrainableModel:
     def forward_backward(
         self,
         datums: Sequence[DatumArrays],
-        loss_fn: str,
+        loss_fn: str | Objective,
         loss_fn_config: LossConfig | None = None,
         backward: bool = True,
     ) -> FwdBwdResult:
-        """Per-datum outputs and ``{"loss:sum": total}``; accumulates gradients iff ``backward``."""
-        loss = get_loss(loss_fn)
+        """Per-datum outputs and ``{"loss:sum": total, ...}``; accumulates gradients iff ``backward``."""
+        loss = get_loss(loss_fn) if isinstance(loss_fn, str) else loss_fn
         config = loss.resolve_config(loss_fn_config)
         prepared = [self._prepare(i, d, loss) for i, d in enumerate(datums)]
-        outputs: list[dict[str, npt.NDArray[np.float32]]] = []
-        total = 0.0
-        for tokens, inputs in prepared:
-            pass_ = self.model.forward(tokens, inputs["target_tokens"])
-            result = loss(pass_.logprobs, inputs, config)
-            if backward:
+        passes = []
+        results: list[LossResult] = []
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for index, (tokens, inputs) in enumerate(prepared):  # all evaluated before any gradient lands
+                passes.append(self.model.forward(tokens, inputs["target_tokens"]))
+                try:
+                    results.append(check_finite(loss.name, loss(passes[-1].logprobs, inputs, config)))
+                except UserInputError as exc:
+                    raise UserInputError(exc.key, f"datum {index}: {exc.problem}") from exc
+        if backward:
+            for pass_, result in zip(passes, results, strict=True):
                 self.model.backward(pass_, result.grad)
-            outputs.append({k: np.asarray(v, dtype=np.float32) for k, v in result.outputs.items()})
-            total += float(np.sum(result.loss))
-        return FwdBwdResult(outputs=outputs, metrics={"loss:sum": total})
+        outputs = [{k: np.asarray(v, dtype=np.float32) for k, v in r.outputs.items()} for r in results]
+        return FwdBwdResult(outputs=outputs, metrics=combine_metrics(results))
 
     def optim_step(self, hp: AdamParams | DimuonParams) -> dict[str, float]:
         """Apply and zero the accumulated gradient; returns optimizer metrics (``{}`` or grad_norm)."""

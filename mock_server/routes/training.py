@@ -30,8 +30,9 @@ from mock_server import model as tiny
 from mock_server.calls import Call, handles, ok
 from mock_server.codec import FwdBwdCall, decode_fwdbwd_json, decode_fwdbwd_proto, fwdbwd_result_bodies
 from mock_server.errors import ApiError
-from mock_server.futures import FutureResult, RequestFailure
+from mock_server.futures import FutureResult
 from mock_server.model import TrainableModel, UserInputError
+from mock_server.model.custom import CustomLoss, compile_custom_loss
 from mock_server.runs import live_session, lora_settings, register_run, submit_op, supported_base_model
 from mock_server.state import TrainingRunRecord
 from mock_server.tokenizer import TOKENIZER_DIR, VOCAB_SIZE
@@ -90,21 +91,35 @@ async def get_info(call: Call) -> Response:
     return ok(run_info(call, run))
 
 
-def _fwdbwd_compute(call: Call, run: TrainingRunRecord, decoded: FwdBwdCall) -> Compute:
-    custom = call.server.state.custom_losses
+def _custom_objective(call: Call, run: TrainingRunRecord, config: dict[str, float | str]) -> CustomLoss:
+    """The uploaded loss named by ``loss_fn_config["loss_id"]`` (protocol §8.5: session-scoped)."""
+    loss_id = config.get("loss_id")
+    record = call.server.state.custom_losses.get(loss_id) if isinstance(loss_id, str) else None
+    if record is None or record["owner"] != call.owner:
+        raise UserInputError("loss_fn_config.loss_id", f"unknown custom loss {loss_id!r}")
+    if record["session_id"] != run.session_id:
+        raise UserInputError(
+            "loss_fn_config.loss_id",
+            f"custom loss {loss_id!r} belongs to session {record['session_id']!r}; "
+            f"this model is in session {run.session_id!r}",
+        )
+    compiled = record.get("compiled")
+    if not isinstance(compiled, CustomLoss):
+        raise UserInputError("loss_fn_config.loss_id", f"custom loss {loss_id!r} failed to compile")
+    return compiled
 
+
+def _fwdbwd_compute(call: Call, run: TrainingRunRecord, decoded: FwdBwdCall) -> Compute:
     def compute() -> FutureResult:
         if decoded.problem is not None:
             raise decoded.problem
         if not decoded.datums:
             raise UserInputError("data", "No data provided")
+        objective: str | tiny.Objective = decoded.loss_fn
         if decoded.loss_fn == "custom":
-            loss_id = decoded.loss_fn_config.get("loss_id")
-            if loss_id not in custom:
-                raise UserInputError("loss_fn_config.loss_id", f"unknown custom loss {loss_id!r}")
-            raise RequestFailure("server-side custom losses are registered but not evaluated by this mock", "user")
+            objective = _custom_objective(call, run, decoded.loss_fn_config)
         result = run.model.forward_backward(
-            decoded.datums, decoded.loss_fn, decoded.loss_fn_config, backward=not decoded.forward_only
+            decoded.datums, objective, decoded.loss_fn_config, backward=not decoded.forward_only
         )
         json_body, proto_body = fwdbwd_result_bodies(result.outputs, result.metrics)
         return FutureResult(json_body, proto_body)
@@ -202,12 +217,19 @@ async def unload_model(call: Call) -> Response:
 
 @handles("create_custom_loss")
 async def create_custom_loss(call: Call) -> Response:
+    """Register an uploaded loss; its graph is compiled in the future, so refusals fail it (category user)."""
     body = call.parse(CreateCustomLossRequest)
     live_session(call, body.session_id)
     server = call.server
     loss_id = f"{body.session_id}:loss:{body.custom_loss_seq_id}"
-    server.state.custom_losses[loss_id] = {"owner": call.owner, **body.to_wire()}
+    wire = body.to_wire()
     record = new_future(call)
-    result = FutureResult(CreateCustomLossResponse(loss_id=loss_id).to_wire())
-    server.spawn(run_future(server, record, lambda: result))
+
+    def compute() -> FutureResult:
+        inputs = [(i.name, int(i.rank)) for i in body.inputs]
+        compiled = CustomLoss(compile_custom_loss(body.name, inputs, wire["graph"]["nodes"]))
+        server.state.custom_losses[loss_id] = {"owner": call.owner, **wire, "compiled": compiled}
+        return FutureResult(CreateCustomLossResponse(loss_id=loss_id).to_wire())
+
+    server.spawn(run_future(server, record, compute))
     return future_answer(record)
