@@ -1,7 +1,10 @@
 """The files a checkpoint download consists of (protocol reference §13, versions §7).
 
 An export (``external_weights_urls``) lists ``adapter_config.json`` and ``adapter_model.npz``; the
-legacy archive endpoint serves the same two files as one ``.tar.gz``. All are built from the
+legacy archive endpoint serves one ``.tar.gz`` holding the same two files, the checkpoint's whole
+stored state as ``checkpoint_state.npz`` (weights and, for ``weights/`` checkpoints, optimizer
+state: :meth:`TrainingState.from_bytes` reads it back) and the empty ``checkpoint_complete``
+marker the real archives carry (the 0.30 CLI's ``push-hf`` looks for it). All are built from the
 checkpoint's stored state, so a download round-trips the trained weights.
 """
 
@@ -15,9 +18,11 @@ import tarfile
 from mock_server.model import TrainingState
 from mock_server.state import CheckpointRecord
 
-__all__ = ["ARCHIVE_NAME", "archive_bytes", "export_files"]
+__all__ = ["ARCHIVE_NAME", "archive_bytes", "archive_files", "export_files"]
 
 ARCHIVE_NAME = "archive.tar.gz"
+STATE_NAME = "checkpoint_state.npz"
+COMPLETE_MARKER = "checkpoint_complete"
 
 
 def export_files(record: CheckpointRecord) -> dict[str, bytes]:
@@ -41,11 +46,16 @@ def export_files(record: CheckpointRecord) -> dict[str, bytes]:
     }
 
 
+def archive_files(record: CheckpointRecord) -> dict[str, bytes]:
+    """File name -> content of a checkpoint's legacy archive."""
+    return {**export_files(record), STATE_NAME: record.state, COMPLETE_MARKER: b""}
+
+
 def archive_bytes(record: CheckpointRecord, mtime: float) -> bytes:
-    """The export files as a deterministic gzip'd tar (fixed mtime and ordering)."""
+    """The archive files as a deterministic gzip'd tar (fixed mtime and ordering)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, content in sorted(export_files(record).items()):
+        for name, content in sorted(archive_files(record).items()):
             info = tarfile.TarInfo(name)
             info.size = len(content)
             info.mtime = int(mtime)

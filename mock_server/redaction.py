@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["SECRET_HEADERS", "SECRET_KEYS", "redact", "redact_headers", "redact_text"]
+__all__ = ["REDACTION_TAG", "SECRET_HEADERS", "SECRET_KEYS", "redact", "redact_headers", "redact_text", "redaction_tag"]
 
 SECRET_HEADERS = frozenset(
     {
@@ -32,12 +32,21 @@ SECRET_KEYS = frozenset({"jwt", "api_key", "apikey", "key", "weights_access_toke
 _SECRET_PATTERNS = re.compile(
     r"tml-[A-Za-z0-9_\-]{4,}"  # Tinker API keys
     r"|eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"  # JWTs
-    r"|(?i:bearer)\s+[A-Za-z0-9._~+/\-]+=*"  # bearer tokens
+    r"|(?i:bearer)\s+[A-Za-z0-9._~+/\-]{16,}=*"  # bearer tokens (not `Bearer error="invalid_token"`)
 )
 
 
 def _tag(secret: str) -> str:
     return f"<redacted:{hashlib.sha256(secret.encode()).hexdigest()[:8]}>"
+
+
+# What ``_tag`` produces: recorders use it to leave already-redacted values alone (scrubbing is idempotent).
+REDACTION_TAG = re.compile(r"<redacted:[0-9a-f]{8}>")
+
+
+def redaction_tag(secret: str) -> str:
+    """The replacement for ``secret``: the same secret always gets the same tag."""
+    return _tag(secret)
 
 
 def redact_text(text: str) -> str:

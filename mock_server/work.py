@@ -21,6 +21,7 @@ from mock_server.calls import Call, ok
 from mock_server.errors import ApiError
 from mock_server.futures import FutureRecord, FutureResult, FutureStore, RequestFailure
 from mock_server.model import UserInputError
+from mock_server.usage import record_completed
 
 if TYPE_CHECKING:
     from mock_server.app import MockServer
@@ -82,6 +83,7 @@ async def run_future(server: MockServer, record: FutureRecord, compute: Compute)
             _settle_failure(server, record, RequestFailure(exc.detail, "user"))
         else:
             FutureStore.complete(record, result, server.clock.now())
+            record_completed(server, record)
 
 
 def _settle_failure(server: MockServer, record: FutureRecord, failure: RequestFailure) -> None:

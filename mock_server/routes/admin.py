@@ -1,51 +1,38 @@
-"""Admin, billing and CLI-auth endpoints (protocol reference §5 rows 42-46, §13).
+"""Admin, billing and CLI-auth endpoints (protocol reference §5 rows 42-46, §10 AdminClient, §13).
 
-The audit log lists checkpoint events of the caller's runs; storage usage sums the caller's live
-checkpoints per project; billing usage lists the usage buckets recorded from the caller's requests.
-``DELETE /auth/apikey/me`` revokes the calling key: later calls with it get 401.
+* ``GET /audit`` lists the caller's audit trail (:mod:`mock_server.audit`); with
+  ``ServerConfig.audit_redirect`` it answers 302 to a signed JSON file instead, as the real service
+  may (the 0.38 SDK follows it on its ``REST_SUPPORT_REDIRECT`` pool, §1.1).
+* ``GET /billing/usage/events`` and ``/billing/usage/checkpoints/current``: :mod:`mock_server.billing`.
+* ``GET /auth/apikey/me`` describes the calling key (what ``tinker auth login`` stores);
+  ``DELETE /auth/apikey/me`` revokes it: later calls with it get 401.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from contracts._admin import (
-    ApiKeyInfoResponse,
-    AuditLogEntry,
-    AuditLogResponse,
-    BillingUsageResponse,
-    CurrentCheckpointStorageUsageItem,
-    CurrentCheckpointStorageUsageResponse,
-)
+from contracts._admin import ApiKeyInfoResponse
 from contracts._queries import AuditLogQuery, BillingUsageQuery, CheckpointStorageQuery
+from mock_server.audit import audit_day, audit_log_for
+from mock_server.billing import billing_usage, storage_usage
 from mock_server.calls import Call, empty_ok, handles, ok
+from mock_server.downloads import url_expiry
 from mock_server.errors import ApiError
-from mock_server.routes.checkpoints import timestamp
-
-GIB = 1024**3
+from mock_server.routes.files import audit_file_path
 
 
 @handles("audit_log")
 async def audit_log(call: Call) -> Response:
     query = call.query(AuditLogQuery)
-    entries = []
-    if query.event_type in ("all", "checkpoints"):
-        for record in call.server.state.live_checkpoints(call.server.clock.now()):
-            when = timestamp(record.created_at)
-            if record.owner != call.owner or (query.day is not None and when.date().isoformat() != query.day):
-                continue
-            entries.append(
-                AuditLogEntry(
-                    timestamp=when,
-                    event="checkpoint_created",
-                    model_id=record.run_id,
-                    tinker_path=record.tinker_path,
-                    event_details={"checkpoint_type": record.checkpoint_type},
-                )
-            )
-    return ok(AuditLogResponse(entries=entries))
+    server = call.server
+    day = audit_day(server, query.day)
+    if server.config.audit_redirect:
+        path = audit_file_path(call.owner, query.event_type, day)
+        return RedirectResponse(server.signer.sign(server.public_url, path, url_expiry(server)), status_code=302)
+    return ok(audit_log_for(server, call.owner, query.event_type, day))
 
 
 def _rfc3339(value: str, name: str) -> datetime:
@@ -59,38 +46,18 @@ def _rfc3339(value: str, name: str) -> datetime:
 
 
 @handles("billing_usage")
-async def billing_usage(call: Call) -> Response:
+async def billing_usage_events(call: Call) -> Response:
     query = call.query(BillingUsageQuery)
     start, end = _rfc3339(query.starting_on, "starting_on"), _rfc3339(query.ending_before, "ending_before")
     if end <= start:
         raise ApiError(422, "invalid-query", "ending_before must be after starting_on")
-    return ok(BillingUsageResponse(data=[]))
+    return ok(billing_usage(call.server, call.owner, start, end))
 
 
 @handles("checkpoint_storage_usage")
 async def checkpoint_storage_usage(call: Call) -> Response:
     query = call.query(CheckpointStorageQuery)
-    state = call.server.state
-    totals: dict[str | None, list[int]] = {}
-    for record in state.live_checkpoints(call.server.clock.now()):
-        run = state.runs.get(record.run_id)
-        project = run.project_id if run is not None else None
-        if record.owner != call.owner or (query.project_id is not None and project != query.project_id):
-            continue
-        count_size = totals.setdefault(project, [0, 0])
-        count_size[0] += 1
-        count_size[1] += record.size_bytes
-    items = [
-        CurrentCheckpointStorageUsageItem(
-            project_id=p,
-            org_user_urn=f"tml:user:{call.owner}",
-            checkpoint_count=c,
-            size_bytes=b,
-            size_gigabytes=b / GIB,
-        )
-        for p, (c, b) in totals.items()
-    ]
-    return ok(CurrentCheckpointStorageUsageResponse(data=items))
+    return ok(storage_usage(call.server, call.owner, query.project_id))
 
 
 @handles("get_api_key")
@@ -99,8 +66,8 @@ async def get_api_key(call: Call) -> Response:
         ApiKeyInfoResponse.model_validate(
             {
                 "key_id": int(call.owner[4:12], 16),
-                "name": "tinker-harness key",
-                "note": "accepted by the mock server",
+                "name": f"tinker-harness key {call.owner[4:12]}",
+                "note": "accepted by the tinker-harness mock server",
                 "details": {
                     "org_details": {"name": "tinker-harness"},
                     "user_details": {"email": f"{call.owner}@mock.invalid"},

@@ -1,9 +1,16 @@
-"""Signed downloads served by the mock (protocol reference §13, §16 item 11; versions §7).
+"""Signed downloads served by the mock (protocol reference §5 rows 40 and 42, §13, §16 item 11; versions §7).
 
 ``/_harness/files/<path>?expires=&signature=`` needs no API key, like a signed cloud-storage URL:
-the signature is the credential. Paths are ``<run>/<kind>/<name>/<file>`` for checkpoint exports
-and archives, and ``traces/<session>.pftrace`` for trace exports (Chrome trace-event JSON, which
-Perfetto opens). Responses carry ``Content-Length``.
+the signature is the credential, and a tampered or expired one is a 403 with a JSON ``detail``.
+Paths are
+
+* ``<run>/<kind>/<name>/<file>``: a file of a checkpoint export, or ``archive.tar.gz`` (legacy
+  archive, :mod:`mock_server.exports`); the checkpoint must still exist and be unexpired;
+* ``traces/<session>.pftrace``: a session trace export (Chrome trace-event JSON, which Perfetto
+  opens) of the session's journaled requests;
+* ``audit/<owner>/<event_type>/<day>.json``: an audit log (``audit_redirect`` mode).
+
+Responses carry ``Content-Length`` (the CLI's progress bars read it).
 """
 
 from __future__ import annotations
@@ -14,13 +21,18 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mock_server.audit import audit_log_for
 from mock_server.errors import ApiError, error_response
 from mock_server.exports import ARCHIVE_NAME, archive_bytes, export_files
 
 if TYPE_CHECKING:
     from mock_server.app import MockServer
 
-__all__ = ["serve_file"]
+__all__ = ["audit_file_path", "serve_file"]
+
+
+def audit_file_path(owner: str, event_type: str, day: str) -> str:
+    return f"audit/{owner}/{event_type}/{day}.json"
 
 
 def _trace(server: MockServer, session_id: str) -> bytes:
@@ -33,16 +45,28 @@ def _trace(server: MockServer, session_id: str) -> bytes:
             "tid": 1,
             "ts": int(e.timestamp * 1e6),
             "dur": max(int(e.duration_ms * 1000), 1),
-            "args": {"status": e.status, "request_id": e.http_request_id},
+            "args": {"status": e.status, "request_id": e.http_request_id, "sdk_method": e.sdk_method},
         }
         for e in server.journal.entries(session_id=session_id)
     ]
-    return json.dumps({"traceEvents": events, "displayTimeUnit": "ms"}).encode()
+    metadata = {"session_id": session_id, "generator": "tinker-harness"}
+    return json.dumps({"traceEvents": events, "displayTimeUnit": "ms", "metadata": metadata}).encode()
+
+
+def _audit(server: MockServer, path: str) -> bytes:
+    parts = path[: -len(".json")].split("/")
+    if len(parts) != 4:
+        raise ApiError(404, "file-not-found", f"no file at {path!r}")
+    _, owner, event_type, day = parts
+    log = audit_log_for(server, owner, event_type, day)
+    return json.dumps(log.to_wire()).encode()
 
 
 def _content(server: MockServer, path: str) -> tuple[bytes, str]:
     if path.startswith("traces/") and path.endswith(".pftrace"):
         return _trace(server, path[len("traces/") : -len(".pftrace")]), "application/json"
+    if path.startswith("audit/") and path.endswith(".json"):
+        return _audit(server, path), "application/json"
     parts = path.rsplit("/", 3)
     if len(parts) != 4:
         raise ApiError(404, "file-not-found", f"no file at {path!r}")
@@ -72,4 +96,6 @@ async def serve_file(server: MockServer, request: Request) -> Response:
         )
         response.headers["x-request-id"] = http_id
         return response
-    return Response(content, media_type=media_type, headers={"x-request-id": http_id})
+    filename = path.rsplit("/", 1)[-1]
+    headers = {"x-request-id": http_id, "Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(content, media_type=media_type, headers=headers)

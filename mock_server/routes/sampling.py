@@ -19,9 +19,10 @@ from contracts._sampling import (
     SampleRequest,
 )
 from mock_server.calls import Call, handles, ok
+from mock_server.chunks import json_input_tokens
 from mock_server.errors import ApiError
 from mock_server.futures import FutureRecord, FutureState
-from mock_server.model import LoraModel, TrainingState
+from mock_server.model import LoraModel, TrainingState, UserInputError
 from mock_server.runs import live_session, resolve_checkpoint, supported_base_model
 from mock_server.samplers import base_sampling_model, register_sampler, sample_compute
 from mock_server.state import SamplerRecord
@@ -103,6 +104,11 @@ async def asample(call: Call) -> Response:
     max_context = spec.max_context_length if spec is not None else 32768
     record = new_future(call)
     record.extra["seq_id"] = body.seq_id
+    record.extra["base_model"] = base_model
+    try:  # for billing: prefill tokens of this request (a bad prompt fails the future later, with its reason)
+        record.extra["prompt_tokens"] = len(json_input_tokens(body.prompt, "prompt", training=False))
+    except UserInputError:
+        pass
     seed = int(server.rng.integers(2**63))
     compute = sample_compute(call, model, body, max_context, seed)
     sequence_ids = [server.ids.uuid() for _ in range(body.num_samples)]

@@ -1,8 +1,12 @@
 """Client bootstrap, sessions, heartbeats, telemetry and capabilities (protocol reference §4, §11, §12).
 
-Sessions are created by ``create_session``, kept alive by heartbeats and closed by ``finish``.
-A heartbeat or finish for a session that has already finished answers 410, which stops the 0.38 SDK's
-heartbeat loop (§4.3). Telemetry batches are validated by the contract and kept per session.
+Sessions are created by ``create_session`` (tags, user metadata, project, display name), kept
+alive by heartbeats and closed by ``finish`` with a reason. A heartbeat for a session that has
+finished or expired (``session_expiry_seconds`` of heartbeat silence on the server clock, see
+:mod:`mock_server.sessions_lifecycle`) answers 410, which stops the 0.30+ SDK's heartbeat loop
+(§4.3). ``finish`` is idempotent: finishing again, or finishing an expired session, changes nothing.
+Telemetry batches are validated by the contract and stored per session (:mod:`mock_server.telemetry`).
+In JWT mode ``auth/token`` mints a token for the caller (§12).
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from contracts._service import (
 from contracts._telemetry import TelemetryResponse, TelemetrySendRequest
 from mock_server.calls import Call, empty_ok, handles, ok
 from mock_server.errors import ApiError
-from mock_server.redaction import redact
-from mock_server.runs import live_session
+from mock_server.sessions_lifecycle import ensure_alive, expire_idle_sessions, is_expired
 from mock_server.state import SessionRecord
+from mock_server.telemetry import store_batch
 
 JWT_TTL_SECONDS = 3600.0
 
@@ -53,6 +57,7 @@ async def client_dynamic_config(call: Call) -> Response:
 async def create_session(call: Call) -> Response:
     body = call.parse(CreateSessionRequest)
     server = call.server
+    expire_idle_sessions(server)
     now = server.clock.now()
     record = SessionRecord(
         session_id=server.ids.uuid(),
@@ -73,7 +78,9 @@ async def create_session(call: Call) -> Response:
 @handles("session_heartbeat")
 async def session_heartbeat(call: Call) -> Response:
     body = call.parse(SessionHeartbeatRequest)
-    record = live_session(call, body.session_id)
+    record = call.server.state.session(body.session_id, call.owner)
+    call.session_id = record.session_id
+    ensure_alive(call.server, record)
     record.last_heartbeat = call.server.clock.now()
     return ok(SessionHeartbeatResponse())
 
@@ -83,7 +90,7 @@ async def finish_session(call: Call) -> Response:
     body = call.parse(SessionFinishRequest)
     record = call.server.state.session(call.path_params["session_id"], call.owner)
     call.session_id = record.session_id
-    if record.finish_reason is None:
+    if record.finish_reason is None and not is_expired(call.server, record):
         record.finish_reason = body.reason.type
         record.finish_detail = body.detail
     return empty_ok()
@@ -92,9 +99,8 @@ async def finish_session(call: Call) -> Response:
 @handles("telemetry")
 async def telemetry(call: Call) -> Response:
     body = call.parse(TelemetrySendRequest)
-    if body.session_id in call.server.state.sessions:
-        call.session_id = body.session_id
-    call.server.state.telemetry.append({"owner": call.owner, **redact(body.to_wire())})
+    call.session_id = store_batch(call.server, call.owner, body)
+    expire_idle_sessions(call.server)
     return ok(TelemetryResponse(status="accepted"))
 
 
@@ -112,6 +118,5 @@ async def get_server_capabilities(call: Call) -> Response:
 @handles("auth_token")
 async def auth_token(call: Call) -> JSONResponse:
     call.parse(AuthTokenRequest)
-    owner = call.server.auth.owner_of_key(call.header("x-api-key"))
-    token = call.server.auth.mint(owner, now=call.server.clock.now(), ttl=JWT_TTL_SECONDS)
+    token = call.server.auth.mint(call.owner, now=call.server.clock.now(), ttl=JWT_TTL_SECONDS)
     return ok(AuthTokenResponse(jwt=token))

@@ -56,7 +56,8 @@ def _new_checkpoint(
     user_metadata: dict[str, str] | None,
 ) -> CheckpointRecord:
     """Snapshot ``run``'s current weights as a checkpoint record (inside the run's queue, off the loop)."""
-    if (run.run_id, f"{kind}/{name}") in call.server.state.checkpoints and not overwrite:
+    taken = call.server.state.checkpoints.get((run.run_id, f"{kind}/{name}"))
+    if taken is not None and not taken.expired(call.server.clock.now()) and not overwrite:
         raise RequestFailure(
             f"checkpoint tinker://{run.run_id}/{kind}/{name} already exists; "
             "choose another name or pass overwrite=True",
