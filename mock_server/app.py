@@ -31,11 +31,14 @@ from mock_server.clock import Clock
 from mock_server.codec import decompress_body
 from mock_server.config import ServerConfig
 from mock_server.errors import ApiError, error_response
+from mock_server.faults.engine import FaultEngine
+from mock_server.faults.inject import FAULT_NOTE, after_handler, before_handler, call_facts
 from mock_server.ids import IdFactory
 from mock_server.journal import Journal
 from mock_server.observer import CALL_INFO_KEY, JournalMiddleware
+from mock_server.runs import release_refused_seq_id
 from mock_server.signed_urls import UrlSigner
-from mock_server.state import ServerState
+from mock_server.state import CachedAnswer, ServerState
 
 __all__ = ["MockServer"]
 
@@ -63,6 +66,7 @@ class MockServer:
         secret = hashlib.sha256(f"tinker-harness:{self.config.seed}".encode()).digest()
         self.auth = Authenticator(secret, self.config.api_keys)
         self.signer = UrlSigner(secret)
+        self.faults = FaultEngine(self.config.seed)
         self.public_url = f"http://{self.config.host}:{self.config.port}"
         self._tasks: set[asyncio.Task[Any]] = set()
         missing = [e.name for e in CATALOGUE if e.name not in HANDLERS]
@@ -98,42 +102,15 @@ class MockServer:
         return bool(self.config.client_config.get("pjwt_auth_enabled", False))
 
     async def _dispatch(self, request: Request) -> Response:
+        """Serve one Tinker API call; every failure becomes a JSON error naming the exchange."""
         http_id = self.ids.http_request_id()
         method, path = request.method, request.url.path
         info: dict[str, Any] = {}
         setattr(request.state, CALL_INFO_KEY, info)
         call: Call | None = None
         try:
-            matched = match_endpoint(method, path)
-            if matched is None:
-                raise _no_route(method, path)
-            endpoint, params = matched
-            owner = "anonymous"
-            if endpoint.name not in _UNAUTHENTICATED:
-                owner = self.auth.owner(request.headers.get("x-api-key"), now=self.clock.now(), jwt_mode=self.jwt_mode)
-                if owner in self.state.revoked_owners:
-                    raise ApiError(401, "revoked-api-key", "this API key was revoked")
-            body = await request.body()
-            if endpoint.request_encoding != "none" and body:
-                body = decompress_body(body, request.headers.get("content-encoding"))
-            call = Call(request, self, endpoint, owner, params, http_id, body)
-            replay_key = request.headers.get("x-idempotency-key") if endpoint.name not in _NO_REPLAY else None
-            cached = self.state.idempotency.get(owner, endpoint.name, replay_key) if replay_key else None
-            if cached is not None:
-                status, content, media_type = cached
-                response: Response = Response(
-                    content, status, media_type=media_type, headers={"x-idempotent-replay": "true"}
-                )
-                call.notes["idempotent_replay"] = True
-            else:
-                response = await HANDLERS[endpoint.name](call)
-                if replay_key and 200 <= response.status_code < 300:
-                    self.state.idempotency.put(
-                        owner,
-                        endpoint.name,
-                        replay_key,
-                        (response.status_code, bytes(response.body), response.media_type or ""),
-                    )
+            call = await self._prepare(request, http_id)
+            response = await self._answer(call, info)
         except ApiError as error:
             response = error_response(
                 error, method=method, path=path, request_id=http_id, session_id=call.session_id if call else None
@@ -149,12 +126,78 @@ class MockServer:
         if call is not None:
             info.update(
                 session_id=call.session_id,
-                notes=call.notes,
+                notes={k: v for k, v in call.notes.items() if k != FAULT_NOTE},
                 future_origin=call.notes.pop("future_origin", None),
                 future_request_id=call.notes.pop("future_request_id", None),
             )
         response.headers["x-request-id"] = http_id
         return response
+
+    async def _prepare(self, request: Request, http_id: str) -> Call:
+        """Route, authenticate and read the body of a call."""
+        matched = match_endpoint(request.method, request.url.path)
+        if matched is None:
+            raise _no_route(request.method, request.url.path)
+        endpoint, params = matched
+        owner = "anonymous"
+        if endpoint.name not in _UNAUTHENTICATED:
+            owner = self.auth.owner(request.headers.get("x-api-key"), now=self.clock.now(), jwt_mode=self.jwt_mode)
+            if owner in self.state.revoked_owners:
+                raise ApiError(401, "revoked-api-key", "this API key was revoked")
+        body = await request.body()
+        if endpoint.request_encoding != "none" and body:
+            body = decompress_body(body, request.headers.get("content-encoding"))
+        return Call(request, self, endpoint, owner, params, http_id, body)
+
+    async def _answer(self, call: Call, info: dict[str, Any]) -> Response:
+        """Faults first, then a replayed answer for a retried write, else the handler."""
+        decision = None
+        if self.faults.plan.rules:
+            facts = call_facts(self, call)
+            decision = self.faults.decide(facts, self.clock.now())
+        if decision is not None:
+            call.session_id = call.session_id or facts.session_id
+            info["fault"] = decision.describe()
+            info["fault_changes_answer"] = decision.rule.action is not None
+            injected = await before_handler(self, call, decision)
+            if injected is not None:
+                if _final_refusal(injected):
+                    release_refused_seq_id(call)
+                return injected
+        replay_key = call.header("x-idempotency-key") if call.endpoint.name not in _NO_REPLAY else None
+        cached = self.state.idempotency.get(call.owner, call.endpoint.name, replay_key) if replay_key else None
+        digest = hashlib.sha256(call.body).hexdigest()
+        if cached is not None:
+            if cached.body_digest != digest:
+                raise ApiError(
+                    422,
+                    "idempotency-key-reused",
+                    f"X-Idempotency-Key {replay_key!r} was already used for a different request body; "
+                    "a retry must resend the same body, a new request needs a new key",
+                )
+            call.notes["idempotent_replay"] = True
+            return Response(
+                cached.content, cached.status, media_type=cached.media_type, headers={"x-idempotent-replay": "true"}
+            )
+        try:
+            response = await HANDLERS[call.endpoint.name](call)
+        except ApiError as refused:
+            if refused.status < 500:
+                release_refused_seq_id(call)
+            raise
+        if decision is not None:
+            after_handler(self, call, response)
+        if replay_key and 200 <= response.status_code < 300:
+            answer = CachedAnswer(digest, response.status_code, bytes(response.body), response.media_type or "")
+            self.state.idempotency.put(call.owner, call.endpoint.name, replay_key, answer)
+        return response
+
+
+def _final_refusal(response: Response) -> bool:
+    """A 4xx the SDK does not retry with the same seq_id (§3.2, §15.3; 402 pauses then retries): the seq_id is spent."""
+    status = response.status_code
+    retried = status in (402, 408, 409, 429) or (status == 400 and not response.body)
+    return 400 <= status < 500 and not retried
 
 
 async def _json_http_exception(request: Request, exc: Exception) -> Response:

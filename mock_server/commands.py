@@ -16,6 +16,7 @@ DEFAULT_API_KEY = "tml-tinker-harness-local"
 def _serve(options: argparse.Namespace) -> int:
     from mock_server.app import MockServer
     from mock_server.config import ConfigError, ServerConfig, load_config_file
+    from mock_server.faults.plan import FaultPlan, FaultPlanError
     from mock_server.runner import bind_socket, serve_forever
 
     overrides = {
@@ -28,6 +29,14 @@ def _serve(options: argparse.Namespace) -> int:
         )
         if v is not None
     }
+    if options.api_keys_file is not None:  # only these keys are accepted (protocol reference §12)
+        from mock_server.auth import load_api_keys_file
+
+        try:
+            overrides["api_keys"] = load_api_keys_file(options.api_keys_file)
+        except (OSError, ValueError) as exc:
+            print(f"tinker-harness serve: --api-keys-file: {exc}", file=sys.stderr)
+            return 2
     try:
         config = load_config_file(options.config, **overrides) if options.config else ServerConfig(**overrides)
     except ConfigError as exc:
@@ -37,16 +46,26 @@ def _serve(options: argparse.Namespace) -> int:
         print(f"tinker-harness serve: invalid option: {exc}", file=sys.stderr)
         return 2
     try:
+        plan = FaultPlan.from_file(options.faults) if options.faults is not None else None
+    except FaultPlanError as exc:
+        print(f"tinker-harness serve: {exc}", file=sys.stderr)
+        return 2
+    try:
         sock = bind_socket(config.host, config.port)
     except OSError as exc:
         print(f"tinker-harness serve: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         return 2
     server = MockServer(config)
+    if plan is not None:
+        server.faults.load(plan)
     host, port = sock.getsockname()[:2]
     base_url = f"http://{host}:{port}"
     print(f"tinker-harness mock Tinker server listening on {base_url}", flush=True)
     print(f"  export TINKER_BASE_URL={base_url}", flush=True)
-    print(f"  export TINKER_API_KEY={DEFAULT_API_KEY}   # any key starting with 'tml-' is accepted", flush=True)
+    if options.api_keys_file is not None:
+        print(f"  export TINKER_API_KEY=<one of the keys in {options.api_keys_file}>", flush=True)
+    else:
+        print(f"  export TINKER_API_KEY={DEFAULT_API_KEY}   # any key starting with 'tml-' is accepted", flush=True)
     serve_forever(server, sock, log_level=options.log_level)
     return 0
 
@@ -68,7 +87,9 @@ def register(commands: Any) -> None:
     serve.add_argument("--port", type=int, help="port to bind (default 4010; 0 picks a free port)")
     serve.add_argument("--seed", type=int, help="seed of ids, model init and unseeded sampling (default 0)")
     serve.add_argument("--config", type=Path, help="server config file (YAML or JSON)")
+    serve.add_argument("--faults", type=Path, help="fault plan to load at start (YAML or JSON)")
     serve.add_argument("--journal", type=Path, help="append the redacted request journal to this JSONL file")
+    serve.add_argument("--api-keys-file", type=Path, help="accept only the API keys in this file (one per line)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
 

@@ -8,7 +8,7 @@ read timeout, the SDK's default chunk limits, and a handful of base models.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -61,6 +61,10 @@ class ServerConfig(BaseModel):
     long_poll_real_cap: float = Field(default=30.0, gt=0, lt=45)
     # A training op waiting for a missing earlier seq_id runs anyway after this many clock seconds.
     seq_gap_timeout: float = Field(default=10.0, gt=0)
+    # Clock-cycle mode: training ops run only at multiples of this many clock seconds (None = at once).
+    cycle_seconds: float | None = Field(default=None, gt=0)
+    # A settled future can be polled for this many clock seconds; later polls answer 410 (§6.3).
+    future_ttl_seconds: float = Field(default=3600.0, gt=0)
     # Results larger than this are first answered with complete_metadata when allowed (§6.2 item 3).
     metadata_only_threshold_bytes: int = Field(default=4_000_000, ge=0)
     default_max_tokens: int = Field(default=16, ge=0)
@@ -71,6 +75,20 @@ class ServerConfig(BaseModel):
     validate_traffic: bool = True
     # Accepted API keys; None accepts any well-formed key (``tml-`` prefix, §12).
     api_keys: tuple[str, ...] | None = None
+    # A session whose last heartbeat is this many clock seconds old expires (410, futures fail; §4.3).
+    session_expiry_seconds: float = Field(default=120.0, gt=0)
+    # Trace exports answer "pending" to this many polls before "ready" (§5 row 40; the SDK polls every 5 s).
+    trace_export_pending_polls: int = Field(default=1, ge=0)
+    # Legacy archive (versions §7): "redirect" = 302 + Location (all SDKs), "json" = 200 {url, expires} (0.30.4).
+    archive_answer: Literal["redirect", "json"] = "redirect"
+    # Archive "being prepared": 503 + Retry-After for this many polls and/or clock seconds per checkpoint.
+    archive_not_ready_polls: int = Field(default=0, ge=0)
+    archive_not_ready_seconds: float = Field(default=0.0, ge=0)
+    archive_retry_after_seconds: float = Field(default=1.0, gt=0, le=60)
+    # GET /api/v1/audit answers 302 to a signed JSON file instead of the JSON itself (§5 row 42).
+    audit_redirect: bool = False
+    # Lifetime of signed download URLs, in clock seconds.
+    signed_url_ttl_seconds: float = Field(default=3600.0, gt=0)
 
     def supported_model(self, name: str) -> BaseModelSpec | None:
         """The spec for ``name`` (ignoring any ``:suffix``), or a generic one if any model is accepted."""

@@ -1,8 +1,9 @@
 """The harness control API under ``/_harness/control/`` (no Tinker path starts with ``/_harness``).
 
-Operations: reset state, read and filter the journal, freeze/advance the clock, and list live
+Operations: reset state, read and filter the journal, freeze/advance the clock, load/inspect/clear
+the fault plan (validated whole before any rule applies), read a session's telemetry, and list live
 sessions and futures. The same operations exist in Python on :class:`mock_server.app.MockServer`
-(``reset()``, ``journal``, ``clock``, ``state``). Bad input gets a 400 naming the problem.
+(``reset()``, ``journal``, ``clock``, ``faults``, ``state``). Bad input gets a 400 naming the problem.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from mock_server.faults.plan import FaultPlan, FaultPlanError
+from mock_server.telemetry import control_telemetry
 
 if TYPE_CHECKING:
     from mock_server.app import MockServer
@@ -83,6 +87,24 @@ def routes(server: MockServer) -> list[BaseRoute]:
             server.clock.advance(command.advance)
         return JSONResponse({"now": server.clock.now(), "frozen": server.clock.frozen})
 
+    async def telemetry(request: Request) -> Response:
+        return await control_telemetry(server, request)
+
+    async def faults_get(request: Request) -> Response:
+        return JSONResponse(server.faults.status())
+
+    async def faults_put(request: Request) -> Response:
+        try:
+            plan = FaultPlan.parse(await _json_body(request), "request body")
+        except (ValueError, FaultPlanError) as exc:
+            return _problem(400, str(exc))
+        server.faults.load(plan)
+        return JSONResponse(server.faults.status())
+
+    async def faults_delete(request: Request) -> Response:
+        server.faults.clear()
+        return JSONResponse(server.faults.status())
+
     async def state(request: Request) -> Response:
         return JSONResponse(
             {
@@ -113,4 +135,8 @@ def routes(server: MockServer) -> list[BaseRoute]:
         Route(f"{CONTROL_PREFIX}/journal", journal, methods=["GET"]),
         Route(f"{CONTROL_PREFIX}/clock", clock, methods=["POST"]),
         Route(f"{CONTROL_PREFIX}/state", state, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}/telemetry", telemetry, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}/faults", faults_get, methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}/faults", faults_put, methods=["PUT", "POST"]),
+        Route(f"{CONTROL_PREFIX}/faults", faults_delete, methods=["DELETE"]),
     ]

@@ -66,6 +66,12 @@ class Journal:
         self._sink: IO[str] | None = sink.open("a", encoding="utf-8") if sink is not None else None
         self.total = 0
 
+    @property
+    def last_seq(self) -> int:
+        """Sequence number of the latest entry (0 when empty): pass it as ``since_seq`` later."""
+        with self._lock:
+            return self._seq
+
     def next_seq(self) -> int:
         with self._lock:
             self._seq += 1

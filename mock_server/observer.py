@@ -70,21 +70,32 @@ class JournalMiddleware:
                 request_chunks.append(message.get("body", b""))
             return message
 
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            try:
+                self._record(scope, timestamp, started, b"".join(request_chunks), response)
+            except Exception:  # the journal must never break serving
+                logger.exception("journal: could not record %s %s", scope.get("method"), scope.get("path"))
+
         async def watched_send(message: AsgiMessage) -> None:
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
                 response["headers"] = message.get("headers", [])
             elif message["type"] == "http.response.body":
                 response["chunks"].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    record()  # before the last byte leaves: a client that got its answer finds it journaled
             await send(message)
 
         try:
             await self.app(scope, watched_receive, watched_send)
         finally:
-            try:
-                self._record(scope, timestamp, started, b"".join(request_chunks), response)
-            except Exception:  # the journal must never break serving
-                logger.exception("journal: could not record %s %s", scope.get("method"), scope.get("path"))
+            record()
 
     def _record(
         self, scope: Scope, timestamp: float, started: float, request_body: bytes, response: dict[str, Any]
@@ -109,7 +120,7 @@ class JournalMiddleware:
 
         request_violations: list[str] = []
         response_violations: list[str] = []
-        if endpoint is not None and self.server.config.validate_traffic and not info.get("fault"):
+        if endpoint is not None and self.server.config.validate_traffic and not info.get("fault_changes_answer"):
             check = check_exchange(
                 Exchange(
                     endpoint=endpoint,

@@ -16,13 +16,16 @@ from types import TracebackType
 import uvicorn
 
 from mock_server.app import MockServer
+from mock_server.connections import TrackedH11Protocol
 
 __all__ = ["BackgroundServer", "bind_socket", "serve_forever"]
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose protocol says TCP,
+    # and without it every response body waits ~40 ms for the client's delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -38,6 +41,7 @@ def _url(sock: socket.socket) -> str:
 def _uvicorn(server: MockServer, log_level: str) -> uvicorn.Server:
     config = uvicorn.Config(
         server.app,
+        http=TrackedH11Protocol,
         log_level=log_level,
         lifespan="off",
         access_log=log_level == "debug",

@@ -7,10 +7,14 @@ goes through its :class:`ModelQueue` in ``seq_id`` order and settles a future.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from google.protobuf.message import DecodeError
+
 from contracts._checkpoints import ParsedCheckpointTinkerPath, parse_tinker_path
+from contracts.proto import tinker_public_pb2 as pb
 from mock_server.calls import Call
 from mock_server.config import BaseModelSpec
 from mock_server.errors import ApiError
@@ -18,12 +22,14 @@ from mock_server.futures import FutureRecord
 from mock_server.ids import model_id_for
 from mock_server.model import LoraConfig, TrainableModel
 from mock_server.scheduler import ModelQueue
+from mock_server.sessions_lifecycle import ensure_alive
 from mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
 from mock_server.work import Compute, new_future, run_future
 
 __all__ = [
     "checkpoint_name",
     "live_session",
+    "release_refused_seq_id",
     "register_run",
     "resolve_checkpoint",
     "submit_op",
@@ -35,11 +41,10 @@ MAX_LORA_RANK = 512
 
 
 def live_session(call: Call, session_id: str) -> SessionRecord:
-    """The caller's session; 410 once it has finished (its work can no longer be submitted)."""
+    """The caller's session; 410 once it has finished or expired (its work can no longer be submitted)."""
     record = call.server.state.session(session_id, call.owner)
     call.session_id = session_id
-    if record.finish_reason is not None:
-        raise ApiError(410, "session-finished", f"session {session_id!r} has finished ({record.finish_reason})")
+    ensure_alive(call.server, record)
     return record
 
 
@@ -113,7 +118,9 @@ def register_run(
         created_at=now,
         last_request_time=now,
         model=model,
-        queue=ModelQueue(run_id, server.clock, server.config.seq_gap_timeout),
+        queue=ModelQueue(
+            run_id, server.clock, server.config.seq_gap_timeout, cycle_seconds=server.config.cycle_seconds
+        ),
         user_metadata={str(k): str(v) for k, v in user_metadata.items()} if user_metadata else None,
         project_id=session.project_id,
     )
@@ -135,6 +142,7 @@ def submit_op(
 
     async def op() -> None:
         run.last_request_time = server.clock.now()
+        record.extra["cycle"] = run.queue.current_cycle
         await run_future(server, record, compute)
 
     try:
@@ -143,6 +151,46 @@ def submit_op(
         server.state.futures.discard(record.request_id)
         raise
     return record
+
+
+_SEQUENCED_ENDPOINTS = frozenset(
+    {
+        "forward",
+        "forward_backward",
+        "optim_step",
+        "save_weights",
+        "save_weights_for_sampler",
+        "save_weights_external",
+        "load_weights",
+    }
+)
+
+
+def release_refused_seq_id(call: Call) -> None:
+    """After a training submit was refused (4xx), let the run's queue move past its seq_id."""
+    if call.endpoint.name not in _SEQUENCED_ENDPOINTS or not call.body:
+        return
+    model_id, seq_id = _model_and_seq(call)
+    run = call.server.state.runs.get(model_id) if model_id else None
+    if run is not None and run.owner == call.owner and isinstance(seq_id, int) and seq_id >= 0:
+        run.queue.release(seq_id)
+
+
+def _model_and_seq(call: Call) -> tuple[str | None, int | None]:
+    if call.endpoint.name == "forward_backward" and "protobuf" in (call.header("content-type") or ""):
+        try:
+            head = pb.ForwardBackwardRequest.FromString(call.body)
+        except DecodeError:
+            return None, None
+        return head.model_id, head.seq_id
+    try:
+        body = json.loads(call.body)
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    model_id, seq_id = body.get("model_id"), body.get("seq_id")
+    return (model_id if isinstance(model_id, str) else None), (seq_id if isinstance(seq_id, int) else None)
 
 
 def parse_path(path: str) -> ParsedCheckpointTinkerPath:

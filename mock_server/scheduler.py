@@ -6,12 +6,18 @@ concurrently, first chunk last, so requests may arrive out of order. Each model 
 worker thread. A seq_id that never arrives (a client gave up after a failed submit) holds the queue
 for at most ``seq_gap_timeout`` clock seconds. Reusing a seq_id, or sending one below the last
 executed, is rejected at submit time.
+
+In clock-cycle mode (``cycle_seconds``) work runs in lock-step cycles, as the service's shared
+worker pools do (semantics §6): an op runs at the first cycle boundary at or after its submission,
+so a client that submits ``forward_backward`` and ``optim_step`` before awaiting either uses one
+cycle, while one that awaits in between uses two.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,10 +40,20 @@ class QueuedOp:
 class ModelQueue:
     """The ordered work queue of one training model."""
 
-    def __init__(self, model_id: str, clock: Clock, gap_timeout: float, *, first_seq_id: int = 1) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        clock: Clock,
+        gap_timeout: float,
+        *,
+        first_seq_id: int = 1,
+        cycle_seconds: float | None = None,
+    ) -> None:
         self.model_id = model_id
         self._clock = clock
         self._gap_timeout = gap_timeout
+        self._cycle = cycle_seconds
+        self.current_cycle: int | None = None
         self._expected = first_seq_id
         self._last_run: int | None = None
         self._pending: dict[int, QueuedOp] = {}
@@ -63,6 +79,19 @@ class ModelQueue:
             self._worker = asyncio.get_running_loop().create_task(self._work(), name=f"queue:{self.model_id}")
         self._wakeup.set()
 
+    def release(self, seq_id: int) -> None:
+        """Mark a seq_id the server refused at submit time as used, so later ops do not wait for it.
+
+        The client counts a refused submit as a used seq_id (§8.2: a failed submission leaves a hole).
+        """
+        if seq_id in self._pending or (self._last_run is not None and seq_id <= self._last_run):
+            return
+
+        async def nothing() -> None:
+            return None
+
+        self.submit(seq_id, nothing)
+
     def _next_ready(self) -> QueuedOp | None:
         if not self._pending:
             return None
@@ -86,6 +115,10 @@ class ModelQueue:
                 continue
             self._last_run = op.seq_id
             self._expected = op.seq_id + 1
+            if self._cycle is not None:  # lock-step: wait for the first cycle boundary at or after submission
+                boundary = math.ceil(op.enqueued_at / self._cycle) * self._cycle
+                await self._clock.sleep_until(boundary)
+                self.current_cycle = round(boundary / self._cycle)
             self.executed.append(op.seq_id)
             try:
                 await op.run()

@@ -12,14 +12,17 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mock_server.audit import AuditTrail
 from mock_server.completions import CompletionLog
 from mock_server.errors import ApiError
 from mock_server.futures import FutureStore
 from mock_server.ids import CHECKPOINT_KINDS, checkpoint_path
 from mock_server.model import LoraModel, TrainableModel
 from mock_server.scheduler import ModelQueue
+from mock_server.usage import UsageLedger
 
 __all__ = [
+    "CachedAnswer",
     "CheckpointRecord",
     "IdempotencyCache",
     "SamplerRecord",
@@ -49,6 +52,7 @@ class SessionRecord:
     sampler_ids: list[str] = field(default_factory=list)
     trace_requested_at: float | None = None
     trace_polls: int = 0
+    expired_at: float | None = None  # set when heartbeats stopped for session_expiry_seconds
 
 
 @dataclass
@@ -82,6 +86,8 @@ class CheckpointRecord:
     public: bool = False
     expires_at: float | None = None
     user_metadata: dict[str, str] | None = None
+    archive_requested_at: float | None = None  # legacy archive being prepared (versions §7)
+    archive_polls: int = 0
 
     @property
     def checkpoint_id(self) -> str:
@@ -118,19 +124,29 @@ class SamplerRecord:
     completions: CompletionLog = field(default_factory=CompletionLog)
 
 
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A 2xx answer kept for replay, with a digest of the request body it answered."""
+
+    body_digest: str
+    status: int
+    content: bytes
+    media_type: str
+
+
 class IdempotencyCache:
     """Answers replayed for a repeated ``X-Idempotency-Key`` (Stainless retries reuse the key, §2.1)."""
 
     def __init__(self, size: int = 10_000) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._answers: OrderedDict[tuple[str, str, str], tuple[int, bytes, str]] = OrderedDict()
+        self._answers: OrderedDict[tuple[str, str, str], CachedAnswer] = OrderedDict()
 
-    def get(self, owner: str, route: str, key: str) -> tuple[int, bytes, str] | None:
+    def get(self, owner: str, route: str, key: str) -> CachedAnswer | None:
         with self._lock:
             return self._answers.get((owner, route, key))
 
-    def put(self, owner: str, route: str, key: str, answer: tuple[int, bytes, str]) -> None:
+    def put(self, owner: str, route: str, key: str, answer: CachedAnswer) -> None:
         with self._lock:
             self._answers[(owner, route, key)] = answer
             while len(self._answers) > self._size:
@@ -153,6 +169,8 @@ class ServerState:
         self.telemetry: list[dict[str, Any]] = []
         self.custom_losses: dict[str, dict[str, Any]] = {}
         self.revoked_owners: set[str] = set()
+        self.usage = UsageLedger()
+        self.audit = AuditTrail()
 
     def reset(self) -> None:
         for run in self.runs.values():

@@ -10,6 +10,8 @@ sampler's completions by cursor, and ``cancel_future`` abandons a future (later 
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.responses import JSONResponse, Response
 
 from contracts._futures import (
@@ -25,7 +27,10 @@ from contracts._futures import (
 )
 from mock_server.calls import Call, empty_ok, handles, ok
 from mock_server.errors import ApiError
-from mock_server.futures import FutureRecord, FutureState
+from mock_server.faults.engine import Decision
+from mock_server.faults.inject import FAULT_NOTE
+from mock_server.faults.plan import CompleteMetadata, ExpireFuture, FailFuture, TryAgain
+from mock_server.futures import FutureRecord, FutureState, FutureStore, RequestFailure
 
 PROTOBUF = "application/x-protobuf"
 
@@ -66,6 +71,13 @@ async def retrieve_future(call: Call) -> Response:
     call.notes["future_origin"] = record.extra.get("origin")
     call.notes["future_request_id"] = record.request_id
     record.polls += 1
+    decision = call.notes.get(FAULT_NOTE)
+    if isinstance(decision, Decision) and decision.rule.action is not None:
+        return await _injected_answer(call, record, decision.rule.action)
+    ttl = server.config.future_ttl_seconds
+    if record.completed_at is not None and record.completed_at + ttl <= server.clock.now() and record.is_done:
+        if record.state not in (FutureState.EXPIRED, FutureState.CANCELLED):
+            record.transition(FutureState.EXPIRED)
     if not record.is_done:
         await server.clock.wait_event(
             record.done, server.config.long_poll_timeout, real_cap=server.config.long_poll_real_cap
@@ -73,6 +85,37 @@ async def retrieve_future(call: Call) -> Response:
     if not record.is_done:
         return ok(TryAgainResponse(type="try_again", request_id=record.request_id, queue_state="active"))
     return _settled_answer(call, record, body.allow_metadata_only)
+
+
+async def _injected_answer(call: Call, record: FutureRecord, action: object) -> Response:
+    """A poll answered by a fault plan (try_again, complete_metadata, expire, fail)."""
+    server = call.server
+    if isinstance(action, TryAgain):
+        if action.seconds is not None:  # a pause with a duration is long-polled like a real one
+            hold = min(action.seconds, server.config.long_poll_timeout)
+            await server.clock.wait_event(asyncio.Event(), hold, real_cap=server.config.long_poll_real_cap)
+        return ok(
+            TryAgainResponse(
+                type="try_again",
+                request_id=record.request_id,
+                queue_state=action.queue_state,
+                queue_state_reason=action.reason,
+            )
+        )
+    if isinstance(action, CompleteMetadata):
+        size = action.response_payload_size
+        if size is None:
+            size = record.result.size if record.result is not None else 1024
+        return ok(CompleteMetadataResponse(status="complete_metadata", response_payload_size=size))
+    if isinstance(action, ExpireFuture):
+        if record.state not in (FutureState.EXPIRED, FutureState.CANCELLED):
+            record.transition(FutureState.EXPIRED)
+        raise _gone(record)
+    if isinstance(action, FailFuture):
+        if not record.is_done:
+            FutureStore.fail(record, RequestFailure(action.error, action.category), server.clock.now())
+        return ok(RequestFailedResponse(error=action.error, category=action.category))
+    raise ApiError(500, "unknown-fault-action", f"fault action {action!r} does not apply to retrieve_future")
 
 
 @handles("retrieve_futures")

@@ -11,6 +11,7 @@ from raw_api import RawApi
 
 from mock_server.clock import Clock
 from mock_server.config import ServerConfig
+from mock_server.faults.plan import FaultPlan
 from mock_server.pytest_plugin import MockTinker
 
 
@@ -100,3 +101,23 @@ def test_results_follow_the_accept_header(tinker_mock: MockTinker) -> None:
     as_proto = api.post("retrieve_future", {"request_id": request_id}, headers={"accept": "application/x-protobuf"})
     assert as_proto.headers["content-type"] == "application/x-protobuf"
     api.close()
+
+
+def test_a_refused_submit_does_not_hold_later_ops(frozen: tuple[MockTinker, RawApi]) -> None:
+    mock, api = frozen
+    model = api.model(api.session())
+    refused = api.post("optim_step", {"model_id": model, "seq_id": 1, "adam_params": {"learning_rate": -1}})
+    assert refused.status_code == 400
+    later = api.optim(model, 2)
+    assert "metrics" in api.result(later)  # on a frozen clock a held op would never run
+    assert list(mock.server.state.runs[model].queue.executed) == [1, 2]  # 1 was released, not run
+
+
+def test_an_injected_final_refusal_releases_the_seq_id(frozen: tuple[MockTinker, RawApi]) -> None:
+    mock, api = frozen
+    model = api.model(api.session())
+    mock.server.faults.load(
+        FaultPlan.parse({"rules": [{"match": {"endpoint": "optim_step"}, "times": 1, "action": {"status": 404}}]})
+    )
+    assert api.post("optim_step", {"model_id": model, "seq_id": 1, "adam_params": {}}).status_code == 404
+    assert "metrics" in api.result(api.optim(model, 2))
