@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -43,12 +44,28 @@ def ensure_environment(extras: str) -> None:
     _stamp(extras).touch()
 
 
+def ensure_browser() -> None:
+    """The HTML report test drives headless Chromium (Debian packages chromium, chromium-driver)."""
+    if shutil.which("chromium") and Path("/usr/bin/chromedriver").exists():
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        print("dev.py: installing chromium and chromium-driver with apt-get", file=sys.stderr)
+        quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+        subprocess.run(["apt-get", "update", "-q"], check=True, **quiet)  # type: ignore[call-overload]
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"], check=True, **quiet)  # type: ignore[call-overload]
+    else:
+        print("dev.py: headless Chromium is missing; the HTML report test needs it "
+              "(apt-get install -y chromium chromium-driver)", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__, file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     ensure_environment(COMMANDS[command])
+    if command == "test":
+        ensure_browser()
     if command == "serve":
         args = [str(BIN / "tinker-harness"), "serve", *rest]
     else:
