@@ -35,6 +35,16 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+SDK_VERSIONS = ("0.15.0", "0.22.0", "0.30.4", "0.38.0")
+
+
+@nox.session(python=PYTHON)
+def sdk_matrix(session: nox.Session) -> None:
+    """The end-to-end flow with every verified official SDK version, each in its own virtual environment."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-n", "auto", "tests/versions", env={"TINKER_HARNESS_SDK_VERSIONS": ",".join(SDK_VERSIONS)})
+
+
 @nox.session(python=PYTHON)
 def benchmarks(session: nox.Session) -> None:
     session.install("-e", ".[test]")

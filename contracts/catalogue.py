@@ -207,6 +207,8 @@ CATALOGUE: tuple[Endpoint, ...] = (
         trn.ForwardRequestBody,
         fut.UntypedAPIFuture,
         trn.JsonForwardBackwardOutput,
+        result_encoding="protobuf",
+        proto_result=pb.ForwardBackwardOutput,
         request_type="Forward",
         generations=frozenset({"0.15", "0.22"}),
         tags=("training",),

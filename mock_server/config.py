@@ -13,6 +13,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mock_server.generations import DEFAULT_CLIENT_CONFIG_BY_VERSION
+
 __all__ = ["BaseModelSpec", "ConfigError", "ServerConfig", "load_config_file"]
 
 DEFAULT_BASE_MODELS = (
@@ -53,6 +55,10 @@ class ServerConfig(BaseModel):
     accept_any_base_model: bool = False
     # Fields merged over the defaults of ClientConfigResponse for every SDK (§4.1 step 2, §19).
     client_config: dict[str, Any] = Field(default_factory=lambda: {"pjwt_auth_enabled": False})
+    # Overrides of client_config for SDK versions matching a glob (versions §10 item 4).
+    client_config_by_version: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_CLIENT_CONFIG_BY_VERSION.items()}
+    )
     # Body of /client/dynamic_config; None answers 404, which the SDK maps to its defaults (§4.1 step 4).
     dynamic_config: dict[str, Any] | None = Field(default_factory=dict)
     # Long-poll: hold retrieve_future this many clock seconds before answering try_again (§6.3).

@@ -36,6 +36,7 @@ class JournalEntry:
     duration_ms: float
     session_id: str | None = None
     sdk_version: str | None = None
+    sdk_generation: str | None = None
     sdk_method: str | None = None
     request_type: str | None = None
     future_request_id: str | None = None

@@ -23,6 +23,7 @@ from contracts.tensor_codec import WireFormatError
 from contracts.validation import Exchange, check_exchange
 from mock_server.codec import decompress_body
 from mock_server.errors import ApiError
+from mock_server.generations import generation_of, sdk_version_of
 from mock_server.journal import JournalEntry
 from mock_server.redaction import redact, redact_headers
 
@@ -136,6 +137,7 @@ class JournalMiddleware:
             request_violations, response_violations = list(check.request), list(check.response)
 
         result_proto = origin.proto_result if origin is not None else None
+        sdk_version = sdk_version_of(rh)
         entry = JournalEntry(
             seq=self.server.journal.next_seq(),
             timestamp=timestamp,
@@ -151,7 +153,8 @@ class JournalMiddleware:
             response_body=redact(_decode(response_body, resp_ct, result_proto)),
             duration_ms=(time.perf_counter() - started) * 1000.0,
             session_id=info.get("session_id"),
-            sdk_version=rh.get("x-sdk-version") or rh.get("x-stainless-package-version"),
+            sdk_version=sdk_version,
+            sdk_generation=generation_of(sdk_version),
             sdk_method=rh.get("x-sdk-method"),
             request_type=rh.get("x-tinker-request-type"),
             future_request_id=info.get("future_request_id"),

@@ -19,6 +19,7 @@ from mock_server.errors import ApiError
 from mock_server.faults.engine import CallFacts, Decision
 from mock_server.faults.plan import FailFuture, StatusFault, TransportFault
 from mock_server.futures import FutureStore, RequestFailure
+from mock_server.generations import sdk_version_of
 
 if TYPE_CHECKING:
     from mock_server.app import MockServer
@@ -61,7 +62,7 @@ def call_facts(server: MockServer, call: Call) -> CallFacts:
         path=call.request.url.path,
         request_type=headers.get("x-tinker-request-type"),
         session_id=_session_hint(server, call),
-        sdk_version=headers.get("x-sdk-version") or headers.get("x-stainless-package-version"),
+        sdk_version=sdk_version_of(headers),
     )
 
 

@@ -31,6 +31,7 @@ from contracts._service import (
 from contracts._telemetry import TelemetryResponse, TelemetrySendRequest
 from mock_server.calls import Call, empty_ok, handles, ok
 from mock_server.errors import ApiError
+from mock_server.generations import client_config_for
 from mock_server.sessions_lifecycle import ensure_alive, expire_idle_sessions, is_expired
 from mock_server.state import SessionRecord
 from mock_server.telemetry import store_batch
@@ -40,8 +41,10 @@ JWT_TTL_SECONDS = 3600.0
 
 @handles("client_config")
 async def client_config(call: Call) -> Response:
-    call.parse(ClientConfigRequest)
-    return ok(ClientConfigResponse.model_validate(call.server.config.client_config))
+    body = call.parse(ClientConfigRequest)
+    config = call.server.config
+    flags = client_config_for(body.sdk_version, config.client_config, config.client_config_by_version)
+    return ok(ClientConfigResponse.model_validate(flags))
 
 
 @handles("client_dynamic_config")
