@@ -17,6 +17,8 @@ import time
 import httpx
 
 from benchmarks.measure import Result, median
+from mock_server.futures import FutureResult, FutureStore
+from mock_server.pytest_plugin import MockTinker, start_mock
 
 POLLS = 200
 SOAK_REQUESTS = 1_000_000
@@ -30,10 +32,35 @@ def _rss_mb() -> float:
     raise RuntimeError("VmRSS not found")
 
 
-def wake_latency() -> list[float]:
-    from mock_server.futures import FutureResult, FutureStore
-    from mock_server.pytest_plugin import start_mock
+def _one_wake(mock: MockTinker, http: httpx.Client, model_id: str, seq_id: int) -> float:
+    """Park a poll on a pending future, complete the future from the server loop, time the answer."""
+    future = http.post(
+        "/api/v1/optim_step", json={"model_id": model_id, "seq_id": seq_id, "adam_params": {}}
+    ).json()  # parked: seq_id - 1 is missing
+    record = mock.server.state.futures.find(future["request_id"])
+    assert record is not None
+    answered: dict[str, float] = {}
+    started: dict[str, float] = {}
 
+    def poll() -> None:
+        http.post("/api/v1/retrieve_future", json={"request_id": future["request_id"]})
+        answered["at"] = time.perf_counter()
+
+    def complete() -> None:
+        started["at"] = time.perf_counter()
+        FutureStore.start(record)
+        FutureStore.complete(record, FutureResult({"metrics": {}}), mock.clock.now())
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    time.sleep(0.02)  # let the poll reach the server and park on the future's event
+    record.loop.call_soon_threadsafe(complete)
+    poller.join()
+    mock.server.state.runs[model_id].queue.release(seq_id - 1)
+    return answered["at"] - started["at"]
+
+
+def wake_latency() -> list[float]:
     mock = start_mock()
     http = httpx.Client(base_url=mock.base_url, headers={"X-API-Key": mock.api_key}, timeout=60)
     session = http.post("/api/v1/create_session", json={"tags": [], "user_metadata": {}, "sdk_version": "b"}).json()
@@ -46,33 +73,7 @@ def wake_latency() -> list[float]:
             "lora_config": {"rank": 1},
         },
     ).json()
-    samples: list[float] = []
-    for i in range(POLLS):
-        future = http.post(
-            "/api/v1/optim_step", json={"model_id": model["model_id"], "seq_id": 2 * i + 2, "adam_params": {}}
-        ).json()  # parked: seq 2i+1 is missing
-        record = mock.server.state.futures.find(future["request_id"])
-        assert record is not None
-        answered: dict[str, float] = {}
-
-        def poll() -> None:
-            http.post("/api/v1/retrieve_future", json={"request_id": future["request_id"]})
-            answered["at"] = time.perf_counter()
-
-        poller = threading.Thread(target=poll)
-        poller.start()
-        time.sleep(0.02)  # let the poll reach the server and park on the future's event
-        started: dict[str, float] = {}
-
-        def complete() -> None:
-            started["at"] = time.perf_counter()
-            FutureStore.start(record)
-            FutureStore.complete(record, FutureResult({"metrics": {}}), mock.clock.now())
-
-        record.loop.call_soon_threadsafe(complete)
-        poller.join()
-        samples.append(answered["at"] - started["at"])
-        mock.server.state.runs[model["model_id"]].queue.release(2 * i + 1)
+    samples = [_one_wake(mock, http, model["model_id"], 2 * i + 2) for i in range(POLLS)]
     http.close()
     mock.stop()
     return samples
