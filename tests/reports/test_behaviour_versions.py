@@ -1,0 +1,68 @@
+"""Behavioural diff across SDK generations: official SDK 0.38.0 vs 0.15.0 running the same flow against
+the mock (issue 8 item 4; versions reference §0). The known protocol changes must appear as findings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tinker
+from parity_support import write_jsonl
+
+from mock_server.config import ServerConfig
+from mock_server.pytest_plugin import MockTinker
+from reports.behaviour import diff_journals, load_journal
+from scenarios.sdk_envs import ensure_sdk_env
+
+pytestmark = pytest.mark.sdk
+DRIVER = Path(__file__).resolve().parents[1] / "versions" / "sdk_flow_driver.py"
+
+
+def _journal(version: str, factory: Callable[..., MockTinker], home: Path) -> list[dict[str, Any]]:
+    mock = factory(ServerConfig(seed=3))
+    python = sys.executable if version == tinker.__version__ else str(ensure_sdk_env(version))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TINKER_")}
+    env.update(mock.env, HOME=str(home), HF_HUB_OFFLINE="1", TINKER_TELEMETRY="0")
+    done = subprocess.run([python, str(DRIVER)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [e.to_json() for e in mock.journal.entries()]
+
+
+def test_the_known_changes_between_0_15_and_0_38_are_found(
+    tinker_mock_factory: Callable[..., MockTinker], tmp_path: Path
+) -> None:
+    new = load_journal(
+        write_jsonl(tmp_path / "python" / "flow.jsonl", _journal("0.38.0", tinker_mock_factory, tmp_path / "h38"))
+    )
+    old = load_journal(
+        write_jsonl(tmp_path / "port" / "flow.jsonl", _journal("0.15.0", tinker_mock_factory, tmp_path / "h15"))
+    )
+    findings, _ = diff_journals("flow", new, old)
+    found = {f.id: f.severity.value for f in findings}
+
+    known_changes = {
+        # 0.15.0 starts with create_session: no client/config, no dynamic config (versions §0 item 4)
+        "wire/not-called/flow:client_config": "high",
+        "wire/not-called/flow:client_dynamic_config": "low",
+        # 0.15.0 never finishes its session (versions §1)
+        "wire/not-called/flow:finish_session": "high",
+        # forward/backward: JSON to /forward and /forward_backward, not protobuf (versions §0 item 2)
+        "wire/encoding/flow:forward_backward#content-type": "critical",
+        "wire/extra-call/flow:forward": "low",
+        # 0.38.0 restores by create-via-load; 0.15.0 asks weights_info then creates and loads (versions §1)
+        "wire/extra-call/flow:weights_info": "low",
+    }
+    for finding_id, severity in known_changes.items():
+        assert found.get(finding_id) == severity, f"{finding_id} not found as {severity}; found: {sorted(found)}"
+    # exclude_unset bodies: no `type` tags anywhere in 0.15.0 (versions §0 item 1)
+    assert any(i.startswith("wire/body-missing/flow:create_session#type") for i in found), sorted(found)
+    assert any(i.startswith("wire/body-missing/flow:optim_step#") for i in found), sorted(found)
+    by_id = {f.id: f for f in findings}
+    evidence = by_id["wire/encoding/flow:forward_backward#content-type"]
+    assert evidence.python is not None and evidence.python.file == "python/flow.jsonl"
+    assert evidence.port is not None and evidence.port.file == "port/flow.jsonl"
