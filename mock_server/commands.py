@@ -14,6 +14,10 @@ DEFAULT_API_KEY = "tml-tinker-harness-local"
 
 
 def _serve(options: argparse.Namespace) -> int:
+    if options.replay is not None:  # serve a cassette's answers instead of the mock (mock_server.recording)
+        from mock_server.recording.commands import serve_replay
+
+        return serve_replay(options)
     from mock_server.app import MockServer
     from mock_server.config import ConfigError, ServerConfig, load_config_file
     from mock_server.faults.plan import FaultPlan, FaultPlanError
@@ -91,6 +95,7 @@ def register(commands: Any) -> None:
     serve.add_argument("--journal", type=Path, help="append the redacted request journal to this JSONL file")
     serve.add_argument("--api-keys-file", type=Path, help="accept only the API keys in this file (one per line)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--replay", type=Path, metavar="CASSETTE", help="serve the answers recorded in this cassette")
     serve.set_defaults(run=_serve)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the Tinker API")

@@ -9,6 +9,8 @@ Fixtures:
   or :class:`~mock_server.clock.Clock`; all are stopped at teardown.
 * ``tinker_env`` — ``TINKER_BASE_URL``/``TINKER_API_KEY`` set for one test (through monkeypatch,
   so nothing leaks into other tests).
+* ``@pytest.mark.tinker_cassette(path, record_mode=...)`` and the ``tinker_cassette`` fixture —
+  record a test's Tinker traffic into a scrubbed cassette, or replay it (``mock_server.recording``).
 
 Nothing global is set: each server binds its own port and keeps its own state.
 """
@@ -24,6 +26,11 @@ from mock_server.app import MockServer
 from mock_server.clock import Clock
 from mock_server.config import ServerConfig
 from mock_server.journal import Journal
+from mock_server.recording.pytest_cassette import (  # noqa: F401 - the tinker_cassette marker's hook and fixtures
+    pytest_configure,
+    tinker_cassette,
+    tinker_cassette_marker,
+)
 from mock_server.runner import BackgroundServer
 
 __all__ = ["MockTinker"]

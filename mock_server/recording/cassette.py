@@ -31,7 +31,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["CASSETTE_FORMAT", "Annotation", "Cassette", "Interaction", "RecordedRequest", "RecordedResponse", "api_path"]
+__all__ = [
+    "CASSETTE_FORMAT",
+    "Annotation",
+    "Cassette",
+    "Interaction",
+    "RecordedRequest",
+    "RecordedResponse",
+    "api_path",
+]
 
 CASSETTE_FORMAT = 1  # of the ``tinker_harness`` header; the document itself is vcrpy cassette version 1
 API_PREFIX = "/api/"

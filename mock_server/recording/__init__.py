@@ -1,0 +1,39 @@
+"""Record live Tinker sessions and replay them (issue 9).
+
+* Record: ``tinker-harness record`` (:class:`RecordingProxy`, any language) or in-process with
+  vcrpy (:func:`use_cassette`, the ``tinker_cassette`` pytest marker).
+* One cassette format for all (:mod:`mock_server.recording.cassette`): vcrpy's YAML, scrubbed at
+  write time (:mod:`mock_server.recording.scrub`), protobuf bodies kept exact with a readable view.
+* Replay: vcrpy playback in-process, or ``tinker-harness serve --replay`` (:class:`ReplayApp`)
+  for any client, with id remapping and near-miss diagnoses.
+* ``tinker-harness cassette check`` finds credentials; ``cassette to-scenario`` makes a
+  conformance scenario of a recording.
+"""
+
+from mock_server.recording.cassette import Cassette, Interaction
+from mock_server.recording.cassette_io import CassetteError, read_cassette, write_cassette
+from mock_server.recording.modes import RecordMode, RecordModeError
+from mock_server.recording.proxy import RecordingProxy
+from mock_server.recording.replay_app import ReplayApp
+from mock_server.recording.scrub import Scrubber, ScrubRules
+from mock_server.recording.secrets_check import check_cassette
+from mock_server.recording.serving import AppServer
+from mock_server.recording.vcr_adapter import InProcessCassette, use_cassette
+
+__all__ = [
+    "AppServer",
+    "Cassette",
+    "CassetteError",
+    "InProcessCassette",
+    "Interaction",
+    "RecordMode",
+    "RecordModeError",
+    "RecordingProxy",
+    "ReplayApp",
+    "ScrubRules",
+    "Scrubber",
+    "check_cassette",
+    "read_cassette",
+    "use_cassette",
+    "write_cassette",
+]

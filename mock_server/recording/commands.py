@@ -1,0 +1,193 @@
+"""``tinker-harness record``, ``tinker-harness cassette check|to-scenario`` and ``serve --replay``.
+
+::
+
+    tinker-harness record --upstream URL --out session.yaml [--host H] [--port P]
+                          [--scrub-field NAME]... [--scrub-header NAME]... [--force]
+    tinker-harness cassette check FILE...
+    tinker-harness cassette to-scenario CASSETTE --out FILE [--id ID]
+    tinker-harness serve --replay session.yaml [--host H] [--port P]
+
+Bad input (a malformed URL or cassette, an existing output without ``--force``, a port in use)
+is one line on stderr and exit status 2; ``cassette check`` exits 1 when it finds credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["register", "serve_replay"]
+
+DEFAULT_RECORD_PORT = 4011
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"tinker-harness {command}: {message}", file=sys.stderr)
+    return 2
+
+
+def _output_problem(out: Path, force: bool) -> str | None:
+    if out.is_dir():
+        return f"--out {out}: is a directory"
+    if not out.parent.is_dir():
+        return f"--out {out}: directory {out.parent} does not exist"
+    if out.exists() and not force:
+        return f"--out {out}: already exists (pass --force to overwrite)"
+    return None
+
+
+def _record(options: argparse.Namespace) -> int:
+    from mock_server.recording.proxy import RecordingProxy
+    from mock_server.recording.scrub import Scrubber, ScrubRules
+    from mock_server.recording.serving import serve_app_forever, socket_url
+    from mock_server.runner import bind_socket
+
+    parts = urlsplit(options.upstream)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return _fail(
+            "record", f"--upstream: expected an http(s) URL such as https://host/path, got {options.upstream!r}"
+        )
+    problem = _output_problem(options.out, options.force)
+    if problem:
+        return _fail("record", problem)
+    try:
+        sock = bind_socket(options.host, options.port)
+    except OSError as exc:
+        return _fail("record", f"cannot listen on {options.host}:{options.port}: {exc.strerror}")
+    rules = ScrubRules.of(options.scrub_field, options.scrub_header)
+    try:
+        proxy = RecordingProxy(options.upstream, options.out, rules)
+    except OSError as exc:
+        sock.close()
+        return _fail("record", f"--out {options.out}: {exc.strerror}")
+    url = socket_url(sock)
+    print(f"tinker-harness recording proxy listening on {url} -> {Scrubber().text(options.upstream)}", flush=True)
+    print(f"  recording to {options.out} (secrets scrubbed before writing)", flush=True)
+    print(f"  export TINKER_BASE_URL={url}", flush=True)
+    try:
+        serve_app_forever(proxy, sock, log_level=options.log_level)
+    finally:
+        proxy.close()
+    print(f"recorded {proxy.recorded} interaction(s) to {options.out}", flush=True)
+    if proxy.failures:
+        print(f"tinker-harness record: {proxy.failures} exchange(s) could not be recorded (see log)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _check(options: argparse.Namespace) -> int:
+    import yaml
+
+    from mock_server.recording.secrets_check import check_cassette
+
+    found = 0
+    for path in options.files:
+        try:
+            findings = check_cassette(path)
+        except OSError as exc:
+            return _fail("cassette check", f"{path}: cannot read: {exc.strerror}")
+        except UnicodeDecodeError:
+            return _fail("cassette check", f"{path}: not UTF-8 text")
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+            return _fail("cassette check", f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}")
+        for finding in findings:
+            print(finding.describe(str(path)))
+        if not findings:
+            print(f"{path}: no credentials found")
+        found += len(findings)
+    if found:
+        print(f"tinker-harness cassette check: {found} possible credential(s) found", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _to_scenario(options: argparse.Namespace) -> int:
+    from mock_server.recording.cassette_io import CassetteError, read_cassette
+    from mock_server.recording.to_scenario import ScenarioError, write_scenario
+
+    problem = _output_problem(options.out, options.force)
+    if problem:
+        return _fail("cassette to-scenario", problem)
+    try:
+        cassette = read_cassette(options.cassette)
+        write_scenario(cassette, options.out, scenario_id=options.id)
+    except (CassetteError, ScenarioError) as exc:
+        return _fail("cassette to-scenario", str(exc))
+    print(f"wrote {options.out}")
+    return 0
+
+
+def serve_replay(options: argparse.Namespace) -> int:
+    """``serve --replay CASSETTE``: serve the recorded answers instead of the mock."""
+    from mock_server.recording.cassette_io import CassetteError, read_cassette
+    from mock_server.recording.replay_app import STATUS_PATH, ReplayApp
+    from mock_server.recording.serving import serve_app_forever, socket_url
+    from mock_server.runner import bind_socket
+
+    mock_only = [
+        flag
+        for flag, value in (
+            ("--seed", options.seed),
+            ("--config", options.config),
+            ("--faults", options.faults),
+            ("--journal", options.journal),
+            ("--api-keys-file", options.api_keys_file),
+        )
+        if value is not None
+    ]
+    if mock_only:
+        return _fail("serve", f"--replay cannot be combined with {', '.join(mock_only)} (they configure the mock)")
+    try:
+        cassette = read_cassette(options.replay)
+    except CassetteError as exc:
+        return _fail("serve", f"--replay: {exc}")
+    host = options.host or "127.0.0.1"
+    port = options.port if options.port is not None else 4010
+    try:
+        sock = bind_socket(host, port)
+    except OSError as exc:
+        return _fail("serve", f"cannot listen on {host}:{port}: {exc.strerror}")
+    app = ReplayApp(cassette)
+    url = socket_url(sock)
+    print(f"tinker-harness replaying {options.replay} ({len(cassette.interactions)} interactions) on {url}", flush=True)
+    print(f"  export TINKER_BASE_URL={url}", flush=True)
+    print(f"  progress: GET {url}{STATUS_PATH}", flush=True)
+    serve_app_forever(app, sock, log_level=options.log_level)
+    status = app.status()
+    print(
+        f"served {status['served']} interaction(s), {len(status['unserved'])} never asked for, "
+        f"{len(status['misses'])} unmatched request(s)",
+        flush=True,
+    )
+    return 0
+
+
+def register(commands: Any) -> None:
+    record = commands.add_parser("record", help="record a live Tinker session through a local proxy")
+    record.add_argument("--upstream", required=True, help="base URL of the live Tinker service")
+    record.add_argument("--out", required=True, type=Path, help="cassette file to write (YAML)")
+    record.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    record.add_argument("--port", type=int, default=DEFAULT_RECORD_PORT, help="port (default 4011; 0 = free port)")
+    record.add_argument("--scrub-field", action="append", default=[], help="also scrub this JSON/protobuf field")
+    record.add_argument("--scrub-header", action="append", default=[], help="also scrub this header")
+    record.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    record.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    record.set_defaults(run=_record)
+
+    cassette = commands.add_parser("cassette", help="inspect and convert cassettes")
+    actions = cassette.add_subparsers(dest="cassette_command", required=True, parser_class=type(cassette))
+    check = actions.add_parser("check", help="fail (exit 1) on anything credential-shaped in cassettes")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.set_defaults(run=_check)
+    convert = actions.add_parser("to-scenario", help="turn a cassette into a conformance scenario file")
+    convert.add_argument("cassette", type=Path, metavar="CASSETTE")
+    convert.add_argument("--out", required=True, type=Path, help="scenario file to write (YAML)")
+    convert.add_argument("--id", help="scenario id (default: recorded/<cassette name>)")
+    convert.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    convert.set_defaults(run=_to_scenario)

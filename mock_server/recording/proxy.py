@@ -1,0 +1,169 @@
+"""The recording proxy (``tinker-harness record``): forwards to a live Tinker and records every exchange.
+
+Language-agnostic: any client pointed at the proxy (``TINKER_BASE_URL``) is recorded, over either
+of the SDK's transports (protocol reference §1). Each request is forwarded to ``upstream`` + the
+request's path and query, with the client's headers minus hop-by-hop ones; the answer is streamed
+back as it arrives — status, headers (``Content-Length`` and ``Content-Encoding`` included, so a
+400's length survives, §1.1) and the raw body chunks — while a copy is kept. Long-polls (§6) are
+held as long as the upstream holds them (no read timeout). When the client goes away before the
+upstream answers, the upstream request is cancelled and nothing is recorded.
+
+Once an answer is complete the exchange is prepared (decoded, scrubbed, annotated:
+:mod:`mock_server.recording.prepare`) and appended to the cassette, flushed at once. An
+unreachable upstream is answered 502 (JSON, not recorded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from mock_server.recording.asgi import HOP_BY_HOP, handle_lifespan, read_body, request_headers, send_json
+from mock_server.recording.cassette import CASSETTE_FORMAT, Annotation, Interaction, RecordedRequest, RecordedResponse
+from mock_server.recording.cassette_io import CassetteAppender
+from mock_server.recording.prepare import Preparer
+from mock_server.recording.scrub import ScrubRules
+
+__all__ = ["RecordingProxy"]
+
+logger = logging.getLogger(__name__)
+
+
+def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in pairs:
+        out.setdefault(name.lower(), []).append(value)
+    return out
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class RecordingProxy:
+    """An ASGI app; close it (or let the server's lifespan shutdown do it) to finish the cassette."""
+
+    def __init__(self, upstream: str, out: Path, rules: ScrubRules | None = None) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.rules = rules or ScrubRules()
+        self._preparer = Preparer(self.rules)
+        header = {
+            "format": CASSETTE_FORMAT,
+            "recorder": "proxy",
+            "upstream": self._preparer.scrubber.text(self.upstream),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "scrubbed_fields": sorted(self.rules.fields),
+            "scrubbed_headers": sorted(self.rules.headers),
+        }
+        self._cassette = CassetteAppender(out, header)
+        self._seq = itertools.count()
+        self._t0: float | None = None
+        self._client: httpx.AsyncClient | None = None
+        self.failures = 0  # exchanges that could not be recorded (logged; never written unscrubbed)
+
+    @property
+    def recorded(self) -> int:
+        return self._cassette.count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await handle_lifespan(receive, send, self.aclose)
+            return
+        if scope["type"] != "http":
+            return
+        seq = next(self._seq)
+        now = time.perf_counter()
+        self._t0 = now if self._t0 is None else self._t0
+        body = await read_body(receive)
+        if body is None:
+            return
+        headers = request_headers(scope)
+        query = scope.get("query_string", b"").decode("latin-1")
+        path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        url = f"{self.upstream}{path}" + (f"?{query}" if query else "")
+        forwarded = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP | {"host", "content-length"}]
+        client = self._client or self._new_client()
+        upstream = asyncio.ensure_future(
+            client.send(client.build_request(scope["method"], url, headers=forwarded, content=body), stream=True)
+        )
+        gone = asyncio.ensure_future(_disconnected(receive))
+        await asyncio.wait({upstream, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if not upstream.done():  # the client gave up (e.g. a cancelled long-poll): nothing to record
+            upstream.cancel()
+            return
+        gone.cancel()
+        try:
+            response = upstream.result()
+        except httpx.HTTPError as exc:
+            detail = f"RECORD: upstream {self.upstream} failed on {scope['method']} {path}: {type(exc).__name__}: {exc}"
+            logger.warning("%s", detail)
+            await send_json(send, 502, {"detail": detail, "code": "upstream-unreachable"})
+            return
+        notes: dict[str, Any] = {}
+        chunks = await self._relay(response, send, notes)
+        raw = Interaction(
+            RecordedRequest(scope["method"], url, _grouped(headers), body),
+            RecordedResponse(
+                response.status_code,
+                response.reason_phrase,
+                _grouped(list(response.headers.multi_items())),
+                b"".join(chunks),
+            ),
+            Annotation(seq=seq, path=path, started=now - self._t0, duration=time.perf_counter() - now, notes=notes),
+        )
+        self._record(raw)
+
+    async def _relay(self, response: httpx.Response, send: Send, notes: dict[str, Any]) -> list[bytes]:
+        """Stream the upstream answer to the client chunk by chunk; return the raw chunks."""
+        headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in response.headers.multi_items()
+            if k.lower() not in HOP_BY_HOP
+        ]
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        chunks: list[bytes] = []
+        try:
+            async for chunk in response.aiter_raw():
+                chunks.append(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except httpx.HTTPError as exc:  # the upstream broke off mid-body; the client sees it short too
+            notes["upstream_error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            await response.aclose()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return chunks
+
+    def _record(self, raw: Interaction) -> None:
+        try:
+            self._cassette.append(self._preparer.prepare(raw))
+        except Exception:  # never write what could not be scrubbed
+            self.failures += 1
+            logger.exception("RECORD: could not record %s %s", raw.request.method, raw.request.uri)
+
+    def _new_client(self) -> httpx.AsyncClient:
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(connect=10.0, read=None, write=60.0, pool=None),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        self.close()
+
+    def close(self) -> None:
+        """Finish the cassette file (idempotent)."""
+        self._cassette.close()

@@ -1,0 +1,115 @@
+"""Replay-as-server: an ASGI app answering any client from a cassette (``tinker-harness serve --replay``).
+
+Every request is matched (:mod:`mock_server.recording.matcher`) and answered with the recorded
+status, headers and body — at once, long-polls included, in the recorded order. Answers carry an
+explicit ``Content-Length`` (protocol reference §1.1) and ``x-tinker-harness-replay: <seq>``
+naming the interaction served. JSON answers are rewritten through the id bindings when a client
+id was bound to a different recorded id.
+
+A request nothing matches gets 404, one whose matches were all served 409 (with
+``x-should-retry: false`` so the SDK's request layer does not retry it, §2.2), both with a JSON
+near-miss diagnosis (:mod:`mock_server.recording.diagnosis`). ``GET /_harness/replay`` reports
+progress: served, repeated and unserved interactions and every miss so far.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from mock_server.recording.asgi import HOP_BY_HOP, handle_lifespan, read_body, request_headers, send_bytes, send_json
+from mock_server.recording.cassette import Cassette
+from mock_server.recording.diagnosis import diagnose
+from mock_server.recording.matcher import Recorded, ReplayMatcher
+from mock_server.recording.normalise import request_key
+
+__all__ = ["STATUS_PATH", "ReplayApp"]
+
+logger = logging.getLogger(__name__)
+STATUS_PATH = "/_harness/replay"
+_NOT_REPLAYED = HOP_BY_HOP | {"content-length", "content-encoding"}
+
+
+class ReplayApp:
+    """Serve ``cassette`` to whoever asks; one instance per replay (it consumes the cassette)."""
+
+    def __init__(self, cassette: Cassette) -> None:
+        self.cassette = cassette
+        self.matcher = ReplayMatcher(cassette)
+        self.misses: list[dict[str, Any]] = []
+        self.served = 0
+        self.repeated = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await handle_lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = await read_body(receive)
+        if body is None:
+            return
+        if scope["path"] == STATUS_PATH:
+            await send_json(send, 200, self.status())
+            return
+        headers = {k.lower(): v for k, v in request_headers(scope)}
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"").decode("latin-1")
+        uri = raw_path.decode("latin-1") + (f"?{query}" if query else "")
+        try:
+            key = request_key(
+                scope["method"],
+                uri,
+                headers.get("content-type"),
+                headers.get("content-encoding"),
+                body,
+                self.matcher.scrubber,
+            )
+        except Exception as exc:  # a body no decoder anticipated: still a JSON answer, never a 5xx
+            detail = f"REPLAY: cannot read {scope['method']} {scope['path']}: {type(exc).__name__}: {exc}"
+            await send_json(send, 400, {"detail": detail, "code": "replay-unreadable-request"})
+            return
+        outcome = self.matcher.match(key, headers.get("x-idempotency-key"))
+        if outcome.recorded is not None:
+            if outcome.kind == "served":
+                self.served += 1
+            else:
+                self.repeated += 1
+            await self._answer(send, outcome.recorded)
+            return
+        status, payload = diagnose(self.matcher, key, outcome)
+        self.misses.append(payload)
+        logger.warning("%s", payload["detail"])
+        await send_json(send, status, payload, [("x-should-retry", "false")])
+
+    async def _answer(self, send: Send, entry: Recorded) -> None:
+        response = entry.interaction.response
+        body = response.body
+        if self.matcher.bindings.recorded_ids and "json" in (response.header("content-type") or ""):
+            try:
+                parsed = json.loads(body)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                parsed = None
+            if parsed is not None:
+                renamed = self.matcher.bindings.live_for(parsed)
+                if renamed != parsed:
+                    body = json.dumps(renamed, separators=(",", ":")).encode()
+        headers = [(k, v) for k, values in response.headers.items() if k.lower() not in _NOT_REPLAYED for v in values]
+        headers.append(("x-tinker-harness-replay", str(entry.interaction.tinker.seq)))
+        await send_bytes(send, response.status, headers, body)
+
+    def status(self) -> dict[str, Any]:
+        unplayed = self.matcher.unplayed()
+        return {
+            "cassette": self.cassette.source,
+            "interactions": len(self.matcher.entries),
+            "served": self.served,
+            "repeated": self.repeated,
+            "unserved": [
+                {"where": e.interaction.where(self.cassette.source), "request": e.key.describe()} for e in unplayed
+            ],
+            "misses": self.misses,
+        }
