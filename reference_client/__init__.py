@@ -8,6 +8,7 @@ This is the code a porter reads first. Each private module implements one concer
 ``_errors``          the exception tree (§15)
 ``_clock``           injected time: every wait and every time budget (§3, §4.3, §6.3)
 ``_retry``           the transport and holder retry layers and which endpoint uses which (§3)
+``_connections``     the HTTP connections, renewed after a proxy's empty 400 (§1.1)
 ``_transport``       one call to a catalogue endpoint, with both retry layers (§1-§3)
 ``_poll_rules``      what each ``retrieve_future`` answer means, as pure functions (§6.2-§6.4)
 ``_futures``         the ``retrieve_future`` poll loop (§6)

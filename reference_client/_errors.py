@@ -4,7 +4,7 @@ The tree::
 
     ReferenceClientError                 base; carries method, path, status, request_id, session_id
     ├── ConfigurationError               no usable base URL or API key (raised before any request)
-    ├── ConnectionFailed                 no HTTP response at all (refused, reset, timed out) after retries
+    ├── ConnectionFailed                 no HTTP response (refused, reset, timed out), or a proxy's empty 400
     ├── APIStatusError                   the server answered non-2xx; .body, .detail, .code from the JSON error
     │   ├── BadRequest                   400
     │   ├── AuthenticationFailed         401
@@ -92,7 +92,10 @@ class ConfigurationError(ReferenceClientError):
 
 
 class ConnectionFailed(ReferenceClientError):
-    """No HTTP response: the connection was refused, reset or timed out on every attempt."""
+    """No HTTP response (refused, reset or timed out on every attempt), or a proxy's empty 400 (§1.1).
+
+    For the empty 400, ``status`` is 400 and ``request_id`` names the exchange; otherwise both are None.
+    """
 
 
 class APIStatusError(ReferenceClientError):

@@ -42,13 +42,21 @@ from ._futures import FuturePoller
 from ._results import ServerConfig
 from ._transport import Transport
 
-__all__ = ["Heartbeat", "SessionContext", "fetch_server_config", "finish_session", "open_session"]
+__all__ = [
+    "HEARTBEAT_TASK_NAME",
+    "Heartbeat",
+    "SessionContext",
+    "fetch_server_config",
+    "finish_session",
+    "open_session",
+]
 
 logger = logging.getLogger("reference_client")
 T = TypeVar("T")
 
 HEARTBEAT_INTERVAL = 10.0
 HEARTBEAT_WARNING_AFTER = 120.0
+HEARTBEAT_TASK_NAME = "reference-client-heartbeat"
 
 
 async def fetch_server_config(transport: Transport) -> ServerConfig:
@@ -113,7 +121,7 @@ class Heartbeat:
     def start(self) -> None:
         # A fresh context: heartbeats are background traffic and must not inherit an x-sdk-method.
         loop = asyncio.get_running_loop()
-        self._task = loop.create_task(self._run(), name="reference-client-heartbeat", context=contextvars.Context())
+        self._task = loop.create_task(self._run(), name=HEARTBEAT_TASK_NAME, context=contextvars.Context())
 
     @property
     def running(self) -> bool:

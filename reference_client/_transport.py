@@ -5,8 +5,9 @@ template in :mod:`contracts.catalogue` (parameters interpolated raw, so checkpoi
 ``/``), sets the headers of §2.1, and runs the transport retry layer: the same
 ``X-Idempotency-Key`` on every attempt, ``x-stainless-retry-count`` = attempt number. A final
 non-2xx answer becomes the :class:`~reference_client.APIStatusError` subclass of its status; no
-answer at all becomes :class:`~reference_client.ConnectionFailed`. Around that, the holder layer
-runs when the endpoint's :class:`CallPolicy` asks for it. All waits use the injected clock.
+answer at all becomes :class:`~reference_client.ConnectionFailed`, and so does an empty-bodied 400
+(a proxy's reject, §1.1: see :mod:`._connections`) while its budget lasts. Around that, the holder
+layer runs when the endpoint's :class:`CallPolicy` asks for it. All waits use the injected clock.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from contracts.catalogue import endpoint_named
 
 from ._clock import Clock, SystemClock
 from ._config import ClientSettings, current_api_method
+from ._connections import Connections, is_proxy_reject
 from ._errors import APIStatusError, ConnectionFailed, ProtocolError, status_error_class
 from ._retry import BillingPause, HolderPolicy, RetryPolicy, call_policy, holder_retryable_status, should_retry
 
@@ -55,16 +57,20 @@ class Transport:
         self.billing = BillingPause(self.clock)
         self.credential = settings.api_key  # replaced by a JWT in JWT mode (§12)
         self.session_id: str | None = None  # stamped on every error once a session exists
-        self._http = httpx.AsyncClient(
-            base_url=settings.base_url,
-            headers=settings.default_headers(),
-            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-            follow_redirects=True,
-            transport=http_transport,
-        )
+
+        def open_client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                base_url=settings.base_url,
+                headers=settings.default_headers(),
+                timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+                follow_redirects=True,
+                transport=http_transport,
+            )
+
+        self._connections = Connections(open_client, renewable=http_transport is None)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._connections.aclose()
 
     async def call(
         self,
@@ -115,7 +121,7 @@ class Transport:
         max_retries = self.retry.max_retries if policy.max_retries is None else policy.max_retries
         timeout = policy.timeout or self.settings.timeout
         for attempt in range(max_retries + 1):
-            request = self._http.build_request(
+            request = self._connections.build_request(
                 ep.method,
                 path,
                 content=content,
@@ -124,7 +130,7 @@ class Transport:
                 timeout=httpx.Timeout(timeout, connect=self.settings.connect_timeout),
             )
             try:
-                response = await self._http.send(request)
+                response = await self._connections.send(request)
             except httpx.TransportError as exc:
                 if attempt < max_retries:
                     await self.clock.sleep(self.retry.delay(attempt))
@@ -136,10 +142,22 @@ class Transport:
                     session_id=self.session_id,
                 ) from exc
             if response.is_success:
+                self._connections.note_success()
                 return response
             if attempt < max_retries and should_retry(response):
                 await self.clock.sleep(self.retry.delay(attempt, response.headers))
                 continue
+            if is_proxy_reject(response):
+                await self._connections.renew()
+                if self._connections.take_reject():
+                    raise ConnectionFailed(
+                        "an empty-bodied 400: a proxy refused the request; new connections are open (§1.1)",
+                        method=ep.method,
+                        path=path,
+                        status=400,
+                        request_id=response.headers.get("x-request-id"),
+                        session_id=self.session_id,
+                    )
             raise self.status_error(response)
         raise AssertionError("unreachable: the loop returns or raises")
 

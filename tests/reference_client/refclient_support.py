@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from contracts import Datum, EncodedTextChunk, ModelInput, TensorData
 from mock_server.journal import JournalEntry
 from mock_server.tokenizer import encode
+from reference_client._session import HEARTBEAT_TASK_NAME
 
 BASE_MODEL = "Qwen/Qwen3-8B"
 SENTENCES = (
@@ -72,6 +73,17 @@ class InstantClock:
         self.sleeps.append(seconds)
         self.time += seconds
         await asyncio.sleep(0)
+
+
+class QuietHeartbeatClock(InstantClock):
+    """An :class:`InstantClock` for a client that stays open: backoffs and pauses still cost nothing, but the
+    heartbeat task's sleeps never end (on instant time it would beat in a tight loop and flood the server)."""
+
+    async def sleep(self, seconds: float) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_name() == HEARTBEAT_TASK_NAME:
+            await asyncio.Event().wait()  # until the client closes and cancels the heartbeat
+        await super().sleep(seconds)
 
 
 class ManualClock:
