@@ -181,7 +181,9 @@ def register(commands: Any) -> None:
     record.set_defaults(run=_record)
 
     cassette = commands.add_parser("cassette", help="inspect and convert cassettes")
-    actions = cassette.add_subparsers(dest="cassette_command", required=True, parser_class=type(cassette))
+    actions = cassette.add_subparsers(
+        dest="cassette_command", metavar="{check,to-scenario}", required=True, parser_class=type(cassette)
+    )
     check = actions.add_parser("check", help="fail (exit 1) on anything credential-shaped in cassettes")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
     check.set_defaults(run=_check)

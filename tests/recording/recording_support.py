@@ -100,7 +100,7 @@ def datum(text: str) -> types.Datum:
     )
 
 
-def run_flow(base_url: str, api_key: str = API_KEY) -> FlowResult:
+def run_flow(base_url: str, api_key: str = API_KEY, learning_rate: float = 0.05) -> FlowResult:
     """Training, checkpoints, sampling, REST and close through the official SDK, secrets planted throughout."""
     service = tinker.ServiceClient(
         user_metadata={"purpose": "recording", "api_key": METADATA_KEY},
@@ -114,7 +114,7 @@ def run_flow(base_url: str, api_key: str = API_KEY) -> FlowResult:
     for step in range(3):
         config = {"note": PROTO_KEY} if step == 0 else None  # a string config value travels in the protobuf
         fwdbwd = training.forward_backward(data, "cross_entropy", config)
-        optim = training.optim_step(types.AdamParams(learning_rate=0.05))
+        optim = training.optim_step(types.AdamParams(learning_rate=learning_rate))
         losses.append(fwdbwd.result().metrics["loss:sum"])
         optim.result()
     state_path = training.save_state("after-3").result().path
