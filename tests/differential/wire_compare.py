@@ -1,0 +1,125 @@
+"""Comparing two journals of the same flow: endpoint order, request bodies and protocol headers, modulo ids.
+
+The documented differences between the reference client and the official SDK are an explicit, commented
+allow-list (:data:`ALLOWED`); each entry is a rule that rewrites or drops journal rows before comparison,
+and :func:`compare` reports which rules fired so a stale entry is noticed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mock_server.journal import JournalEntry
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Background traffic whose timing is not part of a flow (§4.3 heartbeats every 10 s).
+BACKGROUND = {"session_heartbeat"}
+# Headers whose values carry protocol meaning (§2.1, §7, §9.3); compared per request.
+PROTOCOL_HEADERS = ("content-type", "accept", "x-tinker-request-type", "x-tinker-sampling-backpressure")
+REFERENCE_SUFFIX = re.compile(r"\+tinker-harness-reference-client\.[0-9.]+$")
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    endpoint: str
+    path: str
+    body: str
+    headers: tuple[tuple[str, str], ...]
+
+    def line(self) -> str:
+        return f"{self.method} {self.path} {dict(self.headers)} {self.body}"
+
+
+Rule = Callable[[list[JournalEntry], str], tuple[list[JournalEntry], bool]]
+
+
+def _drop_telemetry(entries: list[JournalEntry], side: str) -> tuple[list[JournalEntry], bool]:
+    kept = [e for e in entries if e.endpoint != "telemetry"]
+    return kept, len(kept) != len(entries)
+
+
+def _drop_rest_bootstrap(entries: list[JournalEntry], side: str) -> tuple[list[JournalEntry], bool]:
+    """Drop a client_config + client_dynamic_config pair that comes after the session exists."""
+    names = [e.endpoint for e in entries]
+    if "create_session" not in names:
+        return entries, False
+    start = names.index("create_session")
+    for i in range(start, len(names) - 1):
+        if names[i] == "client_config" and names[i + 1] == "client_dynamic_config":
+            return entries[:i] + entries[i + 2 :], True
+    return entries, False
+
+
+# Documented differences: rule name -> (which side it applies to, why, the rule).
+ALLOWED: dict[str, tuple[str, str, Rule]] = {
+    # The SDK reports usage events to /api/v1/telemetry (§14); telemetry is optional and the
+    # reference client sends none, so a porter is not misled into thinking it is required.
+    "telemetry": ("sdk", "the reference client sends no telemetry (§14)", _drop_telemetry),
+    # tinker.RestClient() is a holder of its own: it bootstraps with client/config and
+    # client/dynamic_config (§4.1) again. The reference client's REST calls share its one session.
+    "rest_holder_bootstrap": (
+        "sdk",
+        "a standalone SDK RestClient fetches the client config again",
+        _drop_rest_bootstrap,
+    ),
+}
+
+
+def _walk(value: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _walk(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, fn) for v in value]
+    return fn(value) if isinstance(value, str) else value
+
+
+def normalise(entries: Sequence[JournalEntry]) -> list[Row]:
+    """Foreground rows with UUIDs numbered by first appearance and the reference client's version suffix cut."""
+    names: dict[str, str] = {}
+
+    def text(value: str) -> str:
+        value = REFERENCE_SUFFIX.sub("", value)  # "0.38.0+tinker-harness-reference-client.0.1.0" -> "0.38.0"
+        return UUID.sub(lambda m: names.setdefault(m.group(0), f"<id{len(names)}>"), value)
+
+    rows = []
+    for entry in entries:
+        if entry.endpoint in BACKGROUND:
+            continue
+        headers = tuple((h, text(entry.request_headers[h])) for h in PROTOCOL_HEADERS if h in entry.request_headers)
+        body = json.dumps(_walk(entry.request_body, text), sort_keys=True, default=str)
+        path = text(entry.path + (f"?{entry.query}" if entry.query else ""))
+        rows.append(Row(entry.method, entry.endpoint or entry.path, path, body, headers))
+    return rows
+
+
+@dataclass
+class Comparison:
+    sdk: list[Row]
+    reference: list[Row]
+    fired: set[str]
+
+    def differences(self) -> list[str]:
+        out = []
+        if [r.endpoint for r in self.sdk] != [r.endpoint for r in self.reference]:
+            out.append(
+                f"endpoint order: sdk {[r.endpoint for r in self.sdk]} != ref {[r.endpoint for r in self.reference]}"
+            )
+        for index, (a, b) in enumerate(zip(self.sdk, self.reference, strict=False)):
+            if a != b:
+                out.append(f"#{index} {a.endpoint}:\n  sdk {a.line()}\n  ref {b.line()}")
+        return out
+
+
+def compare(sdk: Sequence[JournalEntry], reference: Sequence[JournalEntry]) -> Comparison:
+    entries = {"sdk": list(sdk), "reference": list(reference)}
+    fired = set()
+    for name, (side, _why, rule) in ALLOWED.items():
+        entries[side], used = rule(entries[side], side)
+        if used:
+            fired.add(name)
+    return Comparison(normalise(entries["sdk"]), normalise(entries["reference"]), fired)
