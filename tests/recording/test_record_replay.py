@@ -9,6 +9,8 @@ client gets a near-miss diagnosis; `cassette to-scenario` output must load in th
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,3 +200,23 @@ def test_to_scenario_output_loads_in_the_scenario_catalog(recording: Recording, 
     statuses = {c.select.endpoint: c.statuses for c in scenario.wire if c.select is not None and c.statuses}
     assert statuses["optim_step"] == [200, 429, 200, 200] and statuses["asample"] == [429, 200, 200]
     assert API_KEY not in out.read_text(encoding="utf-8")
+
+
+def test_scenario_from_the_recording_passes_the_conformance_runner(recording: Recording, tmp_path: Path) -> None:
+    """The generated scenario runs on a fresh mock (recorded faults reproduced) with the Python SDK adapter."""
+    from scenarios.adapter_process import AdapterProcess
+    from scenarios.catalog import load_suite_file
+    from scenarios.runner import run_scenario
+
+    out = tmp_path / "recorded.yaml"
+    assert run_cli("cassette", "to-scenario", str(recording.path), "--out", str(out)).returncode == 0
+    (scenario,) = load_suite_file(out)[0].scenarios
+    command = [sys.executable, "-m", "scenarios.adapters.python_sdk"]
+    probe = AdapterProcess(command, {**os.environ, "HF_HUB_OFFLINE": "1"}, tmp_path / "hello.stderr.txt")
+    probe.start()
+    try:
+        hello = probe.hello()
+    finally:
+        probe.stop()
+    result = run_scenario(scenario, command, hello, work_dir=tmp_path)
+    assert result.status == "pass", [(f.title, f.problems, f.observed[:8]) for f in result.failures]
