@@ -13,8 +13,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import flows
 import pytest
+import twin_flows as flows
 from wire_compare import ALLOWED, compare
 
 from mock_server.config import ServerConfig
