@@ -26,6 +26,16 @@ def _rows(text: str) -> tuple[list[int], list[int], list[float]]:
     return ids[:-1], ids[1:], [1.0] * (len(ids) - 1)
 
 
+def _training_summary(loss: float, sample: Any, own_run: bool, checkpoints: Any) -> dict[str, Any]:
+    """What both clients' training flows must agree on."""
+    return {
+        "loss": loss,
+        "tokens": [list(s.tokens) for s in sample.sequences],
+        "run": own_run,
+        "checkpoints": sorted(c.checkpoint_id for c in checkpoints.checkpoints),
+    }
+
+
 def sdk_training(base_url: str, api_key: str) -> dict[str, Any]:
     """LoRA training step, both saves, a sampler from the saved weights, one sample, then REST reads."""
     with tinker.ServiceClient(base_url=base_url, api_key=api_key) as service:
@@ -52,12 +62,7 @@ def sdk_training(base_url: str, api_key: str) -> dict[str, Any]:
         rest.publish_checkpoint_from_tinker_path(state).result()
         rest.unpublish_checkpoint_from_tinker_path(state).result()
         rest.delete_checkpoint_from_tinker_path(sampler_path).result()
-        return {
-            "loss": loss,
-            "tokens": [list(s.tokens) for s in sample.sequences],
-            "run": run.training_run_id == training.model_id,
-            "checkpoints": sorted(c.checkpoint_id for c in checkpoints.checkpoints),
-        }
+        return _training_summary(loss, sample, run.training_run_id == training.model_id, checkpoints)
 
 
 def reference_training(base_url: str, api_key: str) -> dict[str, Any]:
@@ -89,12 +94,7 @@ def reference_training(base_url: str, api_key: str) -> dict[str, Any]:
         client.rest.publish_checkpoint_from_tinker_path(state)
         client.rest.unpublish_checkpoint_from_tinker_path(state)
         client.rest.delete_checkpoint_from_tinker_path(sampler_path)
-        return {
-            "loss": loss,
-            "tokens": [list(s.tokens) for s in sample.sequences],
-            "run": run.training_run_id == training.model_id,
-            "checkpoints": sorted(c.checkpoint_id for c in checkpoints.checkpoints),
-        }
+        return _training_summary(loss, sample, run.training_run_id == training.model_id, checkpoints)
 
 
 def sdk_restore(base_url: str, api_key: str) -> dict[str, Any]:
