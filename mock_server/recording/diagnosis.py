@@ -24,7 +24,9 @@ def _preview(value: Any) -> Any:
     return value if len(text) <= _BODY_PREVIEW else text[:_BODY_PREVIEW] + "…"
 
 
-def _candidate(matcher: ReplayMatcher, entry: Recorded, live: RequestKey) -> tuple[tuple[int, int], dict[str, Any]]:
+def _candidate(
+    matcher: ReplayMatcher, entry: Recorded, live: RequestKey
+) -> tuple[tuple[int, bool, int], dict[str, Any]]:
     matched, failed = [], []
     if entry.key.method == live.method:
         matched.append("method")
@@ -51,7 +53,7 @@ def _candidate(matcher: ReplayMatcher, entry: Recorded, live: RequestKey) -> tup
         "differences": differences,
         "recorded_body": _preview(entry.key.body),
     }
-    score = (len(matched), -len(differences))
+    score = (len(matched), entry.played == 0, -len(differences))  # unserved before served
     return score, view
 
 

@@ -135,12 +135,13 @@ class ReplayMatcher:
         return (unclaimed or fresh)[0]
 
     def _bind_answer(self, entry: Recorded) -> None:
-        """Ids the answer hands out come back from the client as they are: bind them to themselves."""
+        """Ids the answer hands out come back from the client as served (rewritten through the bindings)."""
         answer = json_or_none(entry.interaction.response.body)
         for value in _ids_in(answer):
-            if value not in self.bindings.ids and value not in self.bindings.recorded_ids:
-                self.bindings.ids[value] = value
-                self.bindings.recorded_ids[value] = value
+            served = self.bindings.live_for(value)
+            if served not in self.bindings.ids and value not in self.bindings.recorded_ids:
+                self.bindings.ids[served] = value
+                self.bindings.recorded_ids[value] = served
 
     def unplayed(self) -> list[Recorded]:
         """Recorded interactions never served (background chatter excluded)."""

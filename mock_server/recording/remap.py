@@ -86,9 +86,9 @@ class Unification:
     def ok(self) -> bool:
         return not self.differences
 
-    def _differ(self, where: str, recorded: Any, live: Any) -> None:
+    def _differ(self, where: str, recorded: Any, live: Any, why: str = "") -> None:
         if len(self.differences) < MAX_DIFFERENCES:
-            self.differences.append(f"{where}: recorded {_short(recorded)}, received {_short(live)}")
+            self.differences.append(f"{where}: recorded {_short(recorded)}, received {_short(live)}{why}")
         elif len(self.differences) == MAX_DIFFERENCES:
             self.differences.append("… more differences not shown")
 
@@ -104,12 +104,14 @@ class Unification:
         return _rename(text, renames) if renames else text
 
     def ident(self, where: str, recorded: str, live: str) -> None:
+        if live != recorded and self.rewrite(live) == recorded:  # derived from bound ids (``<session>:sample:0``)
+            return
         bound = self._bound(live)
         if bound is not None:
             if bound != recorded:
-                self._differ(where, recorded, live + f" (bound to {bound})")
+                self._differ(where, recorded, live, f" (bound to {bound!r})")
         elif self._taken(recorded) and self.base.recorded_ids.get(recorded) != live:
-            self._differ(where, recorded, live + " (recorded id already bound to another id)")
+            self._differ(where, recorded, live, " (the recorded id is bound to another id)")
         else:
             self.ids[live] = recorded
 
@@ -119,7 +121,7 @@ class Unification:
         if offset is None:
             self.offsets[key] = recorded - live
         elif recorded - live != offset:
-            self._differ(where, recorded, f"{live} (this scope is offset by {offset})")
+            self._differ(where, recorded, live, f" (this scope is offset by {offset})")
 
     def value(self, where: str, recorded: Any, live: Any, name: str | None = None, scope: str = "") -> None:
         """Unify two JSON values; ``name`` is the key they sit under, ``scope`` its sequence scope."""

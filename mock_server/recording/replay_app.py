@@ -52,7 +52,7 @@ class ReplayApp:
         body = await read_body(receive)
         if body is None:
             return
-        if scope["path"] == STATUS_PATH:
+        if scope["path"].endswith(STATUS_PATH):  # under any base-URL prefix
             await send_json(send, 200, self.status())
             return
         headers = {k.lower(): v for k, v in request_headers(scope)}
