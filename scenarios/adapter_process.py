@@ -1,0 +1,184 @@
+"""One adapter process: start it, read its hello, exchange steps and results as JSON lines, stop it.
+
+The framing of ``docs/adapter-protocol.md``: every message is one JSON object on one line. A
+reader thread turns the adapter's stdout into lines; anything that is not a well-formed message of
+the expected kind (not JSON, the wrong ``id``, an unknown error kind, a line that never comes, an
+exit before answering) raises :class:`AdapterProtocolError` naming the step and quoting the line,
+together with the tail of the adapter's stderr (which goes to a file, so it never blocks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from scenarios.protocol import PROTOCOL_VERSION, Hello, ResultMessage, StepMessage
+
+__all__ = ["AdapterProcess", "AdapterProtocolError"]
+
+_EOF = object()
+_STDERR_TAIL = 2000
+
+
+class AdapterProtocolError(RuntimeError):
+    """The adapter broke the protocol; the message says how and quotes what it sent."""
+
+
+def _quote(line: bytes | str) -> str:
+    text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
+    text = text.rstrip("\n")
+    return repr(text if len(text) <= 200 else text[:197] + "...")
+
+
+def _first_problem(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(message)"
+    return f"{where}: {first['msg']}"
+
+
+class AdapterProcess:
+    """A running adapter; use :meth:`start`, :meth:`hello`, :meth:`request`, then :meth:`stop`."""
+
+    def __init__(self, command: Sequence[str], env: Mapping[str, str], stderr_path: Path) -> None:
+        self.command = list(command)
+        self.env = dict(env)
+        self.stderr_path = stderr_path
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lines: queue.Queue[object] = queue.Queue()
+        self._stderr: IO[bytes] | None = None
+
+    def start(self) -> AdapterProcess:
+        self._stderr = self.stderr_path.open("wb")
+        try:
+            self._process = subprocess.Popen(
+                self.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                env=self.env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self._stderr.close()
+            raise AdapterProtocolError(f"cannot start adapter {self.command!r}: {exc.strerror or exc}") from None
+        threading.Thread(target=self._read, name="adapter-stdout", daemon=True).start()
+        return self
+
+    def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.put(line)
+        self._lines.put(_EOF)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def stderr_tail(self) -> str:
+        try:
+            data = self.stderr_path.read_bytes()
+        except OSError:
+            return ""
+        return data[-_STDERR_TAIL:].decode("utf-8", errors="replace")
+
+    def _next_line(self, timeout: float, waiting_for: str) -> bytes:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AdapterProtocolError(f"no answer to {waiting_for} within {timeout:g} s") from None
+        if line is _EOF:
+            assert self._process is not None
+            try:
+                code = self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                code = None
+            raise AdapterProtocolError(f"the adapter closed its output (exit status {code}) before {waiting_for}")
+        assert isinstance(line, bytes)
+        return line
+
+    def _decode(self, line: bytes, waiting_for: str) -> dict[str, Any]:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            raise AdapterProtocolError(
+                f"{waiting_for}: the adapter sent a line that is not JSON: {_quote(line)}"
+            ) from None
+        if not isinstance(message, dict):
+            raise AdapterProtocolError(f"{waiting_for}: the adapter sent {_quote(line)}, not a JSON object")
+        return message
+
+    def hello(self, timeout: float = 60.0) -> Hello:
+        line = self._next_line(timeout, "the hello line")
+        message = self._decode(line, "hello")
+        try:
+            hello = Hello.model_validate(message)
+        except ValidationError as exc:
+            raise AdapterProtocolError(f"invalid hello {_quote(line)}: {_first_problem(exc)}") from None
+        if hello.protocol != PROTOCOL_VERSION:
+            raise AdapterProtocolError(
+                f"the adapter speaks protocol {hello.protocol}; this runner speaks {PROTOCOL_VERSION}"
+            )
+        return hello
+
+    def request(self, step: StepMessage, timeout: float) -> ResultMessage:
+        """Send one step and wait for its result line."""
+        what = f"step {step.id} ({step.op})"
+        self._send(step.model_dump(mode="json", by_alias=True))
+        line = self._next_line(timeout, f"the result of {what}")
+        message = self._decode(line, f"result of {what}")
+        try:
+            result = ResultMessage.model_validate(message)
+        except ValidationError as exc:
+            raise AdapterProtocolError(f"invalid result of {what} {_quote(line)}: {_first_problem(exc)}") from None
+        if result.id != step.id:
+            raise AdapterProtocolError(
+                f"the adapter answered step {result.id} while {what} was waiting: {_quote(line)}"
+            )
+        return result
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write(json.dumps(message).encode() + b"\n")
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise AdapterProtocolError(f"the adapter stopped reading its input (sending {message.get('op')})") from None
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """Ask for shutdown, wait ``timeout`` seconds, then kill; returns the exit status."""
+        process = self._process
+        if process is None:
+            return None
+        try:
+            if process.poll() is None:
+                try:
+                    self._send({"type": "shutdown"})
+                    assert process.stdin is not None
+                    process.stdin.close()
+                except (AdapterProtocolError, OSError):
+                    pass
+                deadline = time.monotonic() + timeout
+                while process.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.02)
+            if process.poll() is None:
+                self._kill(process)
+            return process.returncode
+        finally:
+            if self._stderr is not None:
+                self._stderr.close()
+
+    def _kill(self, process: subprocess.Popen[bytes]) -> None:
+        try:
+            os.killpg(process.pid, 9)  # the adapter's own process group (start_new_session)
+        except OSError:
+            process.kill()
+        process.wait(10)

@@ -1,0 +1,151 @@
+"""Running one scenario against one adapter, on a mock server of its own.
+
+The scenario's mock server gets the scenario's configuration, clock (real, or frozen and moved
+only by ``advance_clock``) and fault plan. The adapter process is started with
+``TINKER_BASE_URL``/``TINKER_API_KEY`` for that server, plus two hints: ``TINKER_HARNESS_SCENARIO``
+(the id) and ``TINKER_HARNESS_REQUIRES`` (the scenario's requirements, comma-separated, so an
+adapter can skip loading optional heavy dependencies). Steps run in order; runner operations
+(``advance_clock``, ``sleep``, ``wait_for``, ``set_faults``, ``fetch_urls``) act on the server.
+The first step whose outcome differs from the expectation ends the scenario; otherwise the wire
+checks run on the journal once the adapter has exited. Outcomes are :class:`ScenarioResult`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from mock_server.clock import Clock
+from mock_server.faults.plan import FaultPlan
+from mock_server.journal import JournalEntry
+from mock_server.pytest_plugin import MockTinker, start_mock
+from scenarios.adapter_process import AdapterProcess, AdapterProtocolError
+from scenarios.protocol import Hello
+from scenarios.schema import Scenario, WireCheck
+from scenarios.step_runner import StepFailed, StepRunner, StepSkipped, resolve_refs
+from scenarios.wire import StepMarks, WireFailure, describe, evaluate, request_violations
+
+__all__ = ["FROZEN_AT", "Failure", "ScenarioResult", "Status", "adapter_env", "run_scenario"]
+
+Status = Literal["pass", "fail", "error", "skip", "unsupported"]
+FROZEN_AT = 1.8e9  # 2027-01-15: far from any real "now", so a frozen clock is obvious in journals
+_SCRUBBED = ("TINKER_", "CLOUDFLARE_ACCESS_CLIENT_")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a scenario failed: a title, the expectation and what was observed (journal lines, results)."""
+
+    title: str
+    expected: str
+    observed: list[str]
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScenarioResult:
+    scenario_id: str
+    status: Status
+    seconds: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
+    reason: str | None = None  # why unsupported / skipped
+    stderr: str = ""
+    journal: list[str] = field(default_factory=list)
+
+
+def adapter_env(mock: MockTinker, scenario: Scenario, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The adapter's environment: ours minus any Tinker credentials, plus the scenario's server."""
+    env = {k: v for k, v in (base if base is not None else os.environ).items() if not k.startswith(_SCRUBBED)}
+    env.update(mock.env)
+    env["TINKER_HARNESS_SCENARIO"] = scenario.id
+    env["TINKER_HARNESS_REQUIRES"] = ",".join(scenario.requires)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def missing_requirements(scenario: Scenario, hello: Hello) -> list[str]:
+    capabilities = set(hello.capabilities)
+    return [r.text for r in scenario.requirements if not r.satisfied_by(capabilities, hello.sdk_protocol)]
+
+
+def _wire_failure(failure: WireFailure) -> Failure:
+    return Failure(failure.title, failure.expected, failure.observed, failure.problems)
+
+
+def _check(
+    check: WireCheck, entries: list[JournalEntry], marks: StepMarks, results: dict[str, dict[str, Any]]
+) -> WireFailure | None:
+    """Evaluate one wire check after replacing its ``$name.path`` references with step results."""
+    data = check.model_dump(mode="json", by_alias=True, exclude_none=True)
+    try:
+        resolved = WireCheck.model_validate(resolve_refs(data, results))
+    except KeyError as exc:
+        return WireFailure("unresolved reference in a wire check", "an earlier result", [str(exc)])
+    return evaluate(resolved, entries, marks)
+
+
+def _start(scenario: Scenario) -> MockTinker:
+    setup = scenario.setup
+    clock = Clock(frozen_at=FROZEN_AT) if setup.clock == "frozen" else None
+    mock = start_mock(setup.server, clock)
+    if setup.faults:
+        mock.server.faults.load(FaultPlan(seed=setup.fault_seed, rules=list(setup.faults)))
+    return mock
+
+
+def run_scenario(
+    scenario: Scenario, command: list[str], hello: Hello, *, work_dir: Path | None = None
+) -> ScenarioResult:
+    """Run ``scenario`` with a fresh adapter process and mock server; never raises for adapter misbehaviour."""
+    started = time.monotonic()
+    missing = missing_requirements(scenario, hello)
+    if missing:
+        return ScenarioResult(scenario.id, "unsupported", reason=f"the adapter lacks {', '.join(missing)}")
+    work = work_dir or Path(tempfile.mkdtemp(prefix="conform-"))
+    stderr_path = work / (scenario.id.replace("/", "__") + ".stderr.txt")
+    mock = _start(scenario)
+    result = ScenarioResult(scenario.id, "pass")
+    marks = StepMarks()
+    try:
+        process = AdapterProcess(command, adapter_env(mock, scenario), stderr_path)
+        steps = StepRunner(scenario, process, mock, marks, deadline=started + scenario.timeout)
+        try:
+            process.start()
+            again = process.hello()
+            if (again.name, again.version) != (hello.name, hello.version):
+                earlier = f"{hello.name} {hello.version}"
+                raise AdapterProtocolError(f"the adapter is now {again.name} {again.version}, earlier {earlier}")
+            steps.run_all()
+        except StepSkipped as skipped:
+            result.status, result.reason = "skip", str(skipped)
+        except StepFailed as failed:
+            result.status = "fail"
+            result.failures.append(Failure(failed.title, failed.expected, failed.observed, failed.problems))
+        except AdapterProtocolError as exc:
+            result.status = "error"
+            result.failures.append(
+                Failure("adapter protocol error", "a well-formed answer (docs/adapter-protocol.md)", [str(exc)])
+            )
+        finally:
+            process.stop()
+            result.stderr = process.stderr_tail()
+        entries = mock.journal.entries()
+        if result.status == "pass":
+            checks = [_check(check, entries, marks, steps.results) for check in scenario.wire]
+            if not scenario.allow_request_violations:
+                checks.append(request_violations(entries))
+            result.failures += [_wire_failure(f) for f in checks if f is not None]
+            if result.failures:
+                result.status = "fail"
+        if result.status in ("fail", "error"):
+            origin = entries[0].timestamp if entries else None
+            result.journal = [describe(e, origin) for e in entries][:80]
+    finally:
+        mock.stop()
+        result.seconds = time.monotonic() - started
+    return result
