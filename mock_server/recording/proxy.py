@@ -104,9 +104,12 @@ class RecordingProxy:
         try:
             response = upstream.result()
         except httpx.HTTPError as exc:
-            detail = f"RECORD: upstream {self.upstream} failed on {scope['method']} {path}: {type(exc).__name__}: {exc}"
-            logger.warning("%s", detail)
-            await send_json(send, 502, {"detail": detail, "code": "upstream-unreachable"})
+            where = f"{self._preparer.scrubber.text(self.upstream)} failed on {scope['method']} {path}"
+            detail = f"RECORD: upstream {where}: {type(exc).__name__}: {exc}"
+            request_id = f"record-{seq:08d}"
+            logger.warning("%s [%s]", detail, request_id)
+            payload = {"detail": detail, "code": "upstream-unreachable", "method": scope["method"], "path": path}
+            await send_json(send, 502, payload | {"request_id": request_id}, [("x-request-id", request_id)])
             return
         notes: dict[str, Any] = {}
         chunks = await self._relay(response, send, notes)

@@ -70,7 +70,9 @@ class ReplayApp:
             )
         except Exception as exc:  # a body no decoder anticipated: still a JSON answer, never a 5xx
             detail = f"REPLAY: cannot read {scope['method']} {scope['path']}: {type(exc).__name__}: {exc}"
-            await send_json(send, 400, {"detail": detail, "code": "replay-unreadable-request"})
+            payload = {"detail": detail, "code": "replay-unreadable-request", "method": scope["method"]}
+            payload |= {"path": scope["path"], "idempotency_key": headers.get("x-idempotency-key")}
+            await send_json(send, 400, payload)
             return
         outcome = self.matcher.match(key, headers.get("x-idempotency-key"))
         if outcome.recorded is not None:
@@ -81,9 +83,11 @@ class ReplayApp:
             await self._answer(send, outcome.recorded)
             return
         status, payload = diagnose(self.matcher, key, outcome)
+        request_id = f"replay-{self.served + self.repeated + len(self.misses) + 1:08d}"
+        payload |= {"request_id": request_id, "idempotency_key": headers.get("x-idempotency-key")}
         self.misses.append(payload)
-        logger.warning("%s", payload["detail"])
-        await send_json(send, status, payload, [("x-should-retry", "false")])
+        logger.warning("%s [%s]", payload["detail"], request_id)
+        await send_json(send, status, payload, [("x-should-retry", "false"), ("x-request-id", request_id)])
 
     async def _answer(self, send: Send, entry: Recorded) -> None:
         response = entry.interaction.response

@@ -164,6 +164,7 @@ def test_deviating_client_gets_a_near_miss_diagnosis(recording: Recording) -> No
     body = failure.value.body
     assert isinstance(body, dict) and body["code"] == "replay-no-match", body
     assert body["method"] == "POST" and body["path"] == "/api/v1/optim_step"
+    assert body["request_id"].startswith("replay-") and body["idempotency_key"].startswith("stainless-python-retry-")
     closest = body["closest"][0]
     assert closest["request"] == "POST /api/v1/optim_step" and closest["failed"] == ["body"]
     assert "$.body.adam_params.learning_rate: recorded 0.05, received 0.07" in closest["differences"]
