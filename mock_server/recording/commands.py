@@ -116,10 +116,10 @@ def _to_scenario(options: argparse.Namespace) -> int:
         return _fail("cassette to-scenario", problem)
     try:
         cassette = read_cassette(options.cassette)
-        write_scenario(cassette, options.out, scenario_id=options.id)
+        notes = write_scenario(cassette, options.out, scenario_id=options.id)
     except (CassetteError, ScenarioError) as exc:
         return _fail("cassette to-scenario", str(exc))
-    print(f"wrote {options.out}")
+    print(f"wrote {options.out}" + (f" ({len(notes)} approximation(s) noted at the top)" if notes else ""))
     return 0
 
 

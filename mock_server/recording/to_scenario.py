@@ -45,6 +45,12 @@ _CAPABILITIES = {
     "get_session": "rest:sessions",
     "list_sessions": "rest:sessions",
     "export_session_trace": "trace_export",
+    **dict.fromkeys(
+        ("get_server_capabilities", "get_training_run", "list_training_runs", "list_checkpoints")
+        + ("list_user_checkpoints", "delete_checkpoint", "publish_checkpoint", "unpublish_checkpoint")
+        + ("set_checkpoint_ttl", "get_weights_info", "get_external_weights_urls"),
+        "rest",
+    ),
 }
 _SECTIONS = {"training": "§8", "sampling": "§9", "checkpoints": "§8.4", "rest": "§10", "create_via_load": "§8.1"}
 
@@ -137,8 +143,6 @@ def _wire(calls: list[Call], polls: list[Poll]) -> list[dict[str, Any]]:
 
 def _protocol(steps: list[dict[str, Any]], faults: list[dict[str, Any]], requires: list[str]) -> list[str]:
     refs = ["§5"] + [_SECTIONS[c] for c in requires if c in _SECTIONS]
-    if any(op in step for step in steps for op in ("get_training_run", "get_server_capabilities", "list_checkpoints")):
-        refs.append("§10")
     if any("close" in step for step in steps):
         refs.append("§4.4")
     for rule in faults:
@@ -165,8 +169,6 @@ def scenario_document(cassette: Cassette, scenario_id: str | None = None) -> tup
         raise ScenarioError(f"{cassette.source}: no client calls to turn into steps (only background traffic)")
     faults = _faults(cassette, polls)
     requires = list(dict.fromkeys(_CAPABILITIES[op] for s in steps for op in s if op in _CAPABILITIES))
-    if any(op in s for s in steps for op in ("get_training_run", "get_server_capabilities", "list_checkpoints")):
-        requires.append("rest")
     scenario_id = scenario_id or f"recorded/{_slug(name)}"
     scenario: dict[str, Any] = {
         "id": scenario_id,
