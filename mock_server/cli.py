@@ -14,7 +14,7 @@ from collections.abc import Sequence
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 # Modules that each add one or more subcommands, in help order.
-COMMAND_MODULES = ("mock_server.commands", "reports.commands", "mock_server.recording.commands")
+COMMAND_MODULES = ("mock_server.commands", "reports.commands", "mock_server.recording.commands", "scenarios.commands")
 
 
 class CliParser(argparse.ArgumentParser):

@@ -29,7 +29,7 @@ from scenarios.schema import Scenario, WireCheck
 from scenarios.step_runner import StepFailed, StepRunner, StepSkipped, resolve_refs
 from scenarios.wire import StepMarks, WireFailure, describe, evaluate, request_violations
 
-__all__ = ["FROZEN_AT", "Failure", "ScenarioResult", "Status", "adapter_env", "run_scenario"]
+__all__ = ["FROZEN_AT", "Failure", "ScenarioResult", "Status", "adapter_env", "adapter_env_plain", "run_scenario"]
 
 Status = Literal["pass", "fail", "error", "skip", "unsupported"]
 FROZEN_AT = 1.8e9  # 2027-01-15: far from any real "now", so a frozen clock is obvious in journals
@@ -59,13 +59,18 @@ class ScenarioResult:
 
 def adapter_env(mock: MockTinker, scenario: Scenario, base: dict[str, str] | None = None) -> dict[str, str]:
     """The adapter's environment: ours minus any Tinker credentials, plus the scenario's server."""
-    env = {k: v for k, v in (base if base is not None else os.environ).items() if not k.startswith(_SCRUBBED)}
+    env = adapter_env_plain(base)
     env.update(mock.env)
     env["TINKER_HARNESS_SCENARIO"] = scenario.id
     env["TINKER_HARNESS_REQUIRES"] = ",".join(scenario.requires)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def adapter_env_plain(base: dict[str, str] | None = None) -> dict[str, str]:
+    """Our environment minus any Tinker credentials (for the hello probe: no server yet)."""
+    return {k: v for k, v in (base if base is not None else os.environ).items() if not k.startswith(_SCRUBBED)}
 
 
 def missing_requirements(scenario: Scenario, hello: Hello) -> list[str]:

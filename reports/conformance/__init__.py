@@ -1,0 +1,31 @@
+"""The conformance report of ``tinker-harness conform`` (issue 7): model, builder and renderers.
+
+:func:`write_reports` writes ``conformance.md``, ``conformance.html``, ``conformance.json`` and
+``conformance.junit.xml`` into one directory and returns their paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reports.conformance.html import render_html
+from reports.conformance.junit import render_junit
+from reports.conformance.markdown import render_markdown
+from reports.conformance.model import ConformanceReport
+
+__all__ = ["ConformanceReport", "render_html", "render_json", "render_junit", "render_markdown", "write_reports"]
+
+
+def render_json(report: ConformanceReport) -> str:
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def write_reports(report: ConformanceReport, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, render in (("conformance.md", render_markdown), ("conformance.html", render_html),
+                         ("conformance.json", render_json), ("conformance.junit.xml", render_junit)):  # fmt: skip
+        path = directory / name
+        path.write_text(render(report), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,96 @@
+"""Running a catalogue against one or more adapters with a worker pool (``tinker-harness conform``).
+
+Each adapter command is first started once to read its hello (name, version, capabilities). Then
+every selected scenario runs on a worker thread with its own mock server and adapter process
+(:func:`scenarios.runner.run_scenario`), so scenarios are isolated: their own session, fault plan
+and clock. Slow scenarios (real-time sleeps, heartbeats) are started first so the pool drains
+evenly. ``on_result`` is called as each scenario finishes (for the progress bar).
+"""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scenarios.adapter_process import AdapterProcess, AdapterProtocolError
+from scenarios.protocol import Hello
+from scenarios.runner import ScenarioResult, adapter_env_plain, run_scenario
+from scenarios.schema import Scenario
+from scenarios.steps import Sleep, WaitFor
+
+__all__ = ["AdapterRun", "estimate_seconds", "probe", "run_adapter"]
+
+
+@dataclass
+class AdapterRun:
+    """The results of one adapter over the selected scenarios, in catalogue order."""
+
+    command: list[str]
+    hello: Hello
+    results: list[ScenarioResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.hello.name} {self.hello.version}"
+
+
+def probe(command: Sequence[str], timeout: float = 60.0) -> Hello:
+    """Start the adapter once and read its hello; AdapterProtocolError when it cannot say hello."""
+    with tempfile.TemporaryDirectory(prefix="conform-probe-") as work:
+        process = AdapterProcess(command, adapter_env_plain(), Path(work) / "stderr.txt")
+        try:
+            process.start()
+            return process.hello(timeout)
+        except AdapterProtocolError as exc:
+            tail = process.stderr_tail().strip()
+            raise AdapterProtocolError(f"{exc}{'; stderr: ' + tail[-600:] if tail else ''}") from None
+        finally:
+            process.stop(5)
+
+
+def estimate_seconds(scenario: Scenario) -> float:
+    """A rough duration, to start the slow scenarios first."""
+    total = 1.0
+    for step in scenario.steps:
+        if isinstance(step, Sleep):
+            total += step.args.seconds
+        elif isinstance(step, WaitFor) and "session_heartbeat" in str(step.args.select):
+            total += 10.0 * step.args.count
+    return total + 5.0 * sum(1 for r in scenario.requires if r == "billing_pause")
+
+
+def split_command(text: str) -> list[str]:
+    command = shlex.split(text)
+    if not command:
+        raise ValueError("the adapter command is empty")
+    return command
+
+
+def run_adapter(
+    scenarios: Sequence[Scenario],
+    command: list[str],
+    hello: Hello,
+    *,
+    jobs: int,
+    work_dir: Path,
+    on_result: Callable[[ScenarioResult], None] | None = None,
+) -> AdapterRun:
+    """Run ``scenarios`` against one adapter with ``jobs`` workers; results keep catalogue order."""
+    started = time.monotonic()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    order = sorted(scenarios, key=estimate_seconds, reverse=True)
+    done: dict[str, ScenarioResult] = {}
+    with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="conform") as pool:
+        futures = {pool.submit(run_scenario, s, command, hello, work_dir=work_dir): s for s in order}
+        for future in as_completed(futures):
+            result = future.result()
+            done[result.scenario_id] = result
+            if on_result is not None:
+                on_result(result)
+    return AdapterRun(command, hello, [done[s.id] for s in scenarios], time.monotonic() - started)
