@@ -1,4 +1,5 @@
-"""Serving a :class:`MockServer` over loopback: in the foreground (CLI) or a background thread (tests).
+"""Serving a :class:`MockServer` (or any ASGI app: the recording proxy, the replay server) over
+loopback: in the foreground (CLI) or a background thread (tests).
 
 The listening socket is bound before uvicorn starts, so the port is known (port 0 picks a free
 one) and the kernel queues connections that arrive while uvicorn is still starting. The server's
@@ -11,14 +12,17 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import Literal, Self
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from mock_server.app import MockServer
 from mock_server.connections import TrackedH11Protocol
 
-__all__ = ["BackgroundServer", "bind_socket", "serve_forever"]
+__all__ = ["AppServer", "BackgroundServer", "bind_socket", "serve_app_forever", "serve_forever", "socket_url"]
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -33,32 +37,41 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _url(sock: socket.socket) -> str:
+def socket_url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _uvicorn(server: MockServer, log_level: str) -> uvicorn.Server:
+def _uvicorn(
+    app: ASGIApp, log_level: str, *, lifespan: Literal["on", "off"] = "on", mock: bool = False
+) -> uvicorn.Server:
     config = uvicorn.Config(
-        server.app,
-        http=TrackedH11Protocol,
+        app,
+        # The mock's own connections are tracked so transport faults can cut them (mock_server.connections).
+        http=TrackedH11Protocol if mock else "auto",
         log_level=log_level,
-        lifespan="off",
+        lifespan=lifespan,
         access_log=log_level == "debug",
-        timeout_keep_alive=75,
+        timeout_keep_alive=75,  # longer than the SDK's 45 s long-poll read timeout (protocol §6.1)
         timeout_graceful_shutdown=2,
     )
     return uvicorn.Server(config)
 
 
-def serve_forever(server: MockServer, sock: socket.socket, *, log_level: str = "warning") -> None:
-    """Serve until SIGINT/SIGTERM, then return normally (exit status 0 for the CLI).
+def serve_app_forever(app: ASGIApp, sock: socket.socket, *, log_level: str = "warning") -> None:
+    """Serve any ASGI app (the recording proxy, the replay server) until SIGINT/SIGTERM."""
+    _run_until_signal(_uvicorn(app, log_level), sock)
 
-    uvicorn shuts down gracefully on those signals and then re-raises them to the handlers that
-    were installed before it started; quiet handlers here turn that into a normal return.
-    """
-    server.public_url = _url(sock)
-    serving = _uvicorn(server, log_level)
+
+def serve_forever(server: MockServer, sock: socket.socket, *, log_level: str = "warning") -> None:
+    """Serve the mock until SIGINT/SIGTERM, then return normally (exit status 0 for the CLI)."""
+    server.public_url = socket_url(sock)
+    _run_until_signal(_uvicorn(server.app, log_level, lifespan="off", mock=True), sock)
+
+
+def _run_until_signal(serving: uvicorn.Server, sock: socket.socket) -> None:
+    """uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises them to the handlers that
+    were installed before it started; quiet handlers here turn that into a normal return."""
 
     def stop(signum: int, frame: object) -> None:  # also covers a signal that lands before uvicorn starts
         serving.should_exit = True
@@ -71,17 +84,22 @@ def serve_forever(server: MockServer, sock: socket.socket, *, log_level: str = "
             signal.signal(sig, handler)
 
 
-class BackgroundServer:
-    """A mock server on a loopback port, served from a daemon thread; a context manager."""
+class AppServer:
+    """An ASGI app on a loopback port, served from a daemon thread; a context manager."""
 
     def __init__(
-        self, server: MockServer | None = None, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+        self,
+        app: ASGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        _serving: Callable[[ASGIApp, str], uvicorn.Server] | None = None,
     ) -> None:
-        self.server = server or MockServer()
+        self.app = app
         self._sock = bind_socket(host, port)
-        self.base_url = _url(self._sock)
-        self.server.public_url = self.base_url
-        self._uvicorn = _uvicorn(self.server, log_level)
+        self.base_url = socket_url(self._sock)
+        self._uvicorn = (_serving or _uvicorn)(app, log_level)
         self._thread = threading.Thread(
             target=self._uvicorn.run,
             kwargs={"sockets": [self._sock]},
@@ -89,14 +107,14 @@ class BackgroundServer:
             daemon=True,
         )
 
-    def start(self, timeout: float = 10.0) -> BackgroundServer:
+    def start(self, timeout: float = 10.0) -> Self:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._uvicorn.started:
             if not self._thread.is_alive():
-                raise RuntimeError(f"mock server thread for {self.base_url} exited during startup")
+                raise RuntimeError(f"server thread for {self.base_url} exited during startup")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"mock server on {self.base_url} did not start within {timeout}s")
+                raise TimeoutError(f"server on {self.base_url} did not start within {timeout}s")
             time.sleep(0.002)
         return self
 
@@ -104,12 +122,32 @@ class BackgroundServer:
         self._uvicorn.should_exit = True
         self._thread.join(timeout)
         self._sock.close()
-        self.server.journal.close()
 
-    def __enter__(self) -> BackgroundServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class BackgroundServer(AppServer):
+    """A mock server on a loopback port, served from a daemon thread; a context manager."""
+
+    def __init__(
+        self, server: MockServer | None = None, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+    ) -> None:
+        self.server = server or MockServer()
+        super().__init__(
+            self.server.app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            _serving=lambda app, level: _uvicorn(app, level, lifespan="off", mock=True),
+        )
+        self.server.public_url = self.base_url
+
+    def stop(self, timeout: float = 10.0) -> None:
+        super().stop(timeout)
+        self.server.journal.close()
