@@ -76,7 +76,8 @@ def _rebuild(
     headers: dict[str, str] | None = None,
 ) -> httpx.Request:
     """A copy of ``request`` with a new URL path, body or headers (Content-Length recomputed)."""
-    merged = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    replaced = {k.lower() for k in headers or {}} | {"content-length"}
+    merged = {k: v for k, v in request.headers.items() if k.lower() not in replaced}
     merged.update(headers or {})
     target = request.url.copy_with(path=path) if path is not None else request.url
     body = request.content if content is None else content
