@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-
 from conformance_support import run_catalogue
 
 
