@@ -54,8 +54,11 @@ def ensure_browser() -> None:
         subprocess.run(["apt-get", "update", "-q"], check=True, **quiet)  # type: ignore[call-overload]
         subprocess.run(["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"], check=True, **quiet)  # type: ignore[call-overload]
     else:
-        print("dev.py: headless Chromium is missing; the HTML report test needs it "
-              "(apt-get install -y chromium chromium-driver)", file=sys.stderr)
+        print(
+            "dev.py: headless Chromium is missing; the HTML report test needs it "
+            "(apt-get install -y chromium chromium-driver)",
+            file=sys.stderr,
+        )
 
 
 def main(argv: list[str]) -> int:

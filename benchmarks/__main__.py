@@ -10,7 +10,7 @@ from pathlib import Path
 
 from benchmarks.measure import markdown
 
-ALL = ("bench_startup", "bench_sdk_flow", "bench_futures")
+ALL = ("bench_startup", "bench_sdk_flow", "bench_futures", "parity_static", "bench_conformance")
 
 
 def main(names: list[str]) -> int:

@@ -139,12 +139,13 @@ class MockServer:
         if matched is None:
             raise _no_route(request.method, request.url.path)
         endpoint, params = matched
+        # The body is read before authentication so the journal holds what a refused client sent.
+        body = await request.body()
         owner = "anonymous"
         if endpoint.name not in _UNAUTHENTICATED:
             owner = self.auth.owner(request.headers.get("x-api-key"), now=self.clock.now(), jwt_mode=self.jwt_mode)
             if owner in self.state.revoked_owners:
                 raise ApiError(401, "revoked-api-key", "this API key was revoked")
-        body = await request.body()
         if endpoint.request_encoding != "none" and body:
             body = decompress_body(body, request.headers.get("content-encoding"))
         return Call(request, self, endpoint, owner, params, http_id, body)

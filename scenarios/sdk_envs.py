@@ -60,8 +60,16 @@ def ensure_sdk_env(version: str, root: Path | None = None, extra_packages: tuple
         if stamp.exists():
             return python
         venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
-        command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-                   f"tinker=={version}", *extra_packages]
+        command = [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            f"tinker=={version}",
+            *extra_packages,
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise SdkEnvError(f"installing tinker=={version} failed:\n{done.stdout}\n{done.stderr}")
