@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
+from sdk_env import SDK_ENV
 
 from mock_server.config import ServerConfig
 from mock_server.pytest_plugin import MockTinker
@@ -16,17 +17,6 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=50)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-# Keep the official SDK away from the developer's own credentials and telemetry settings.
-_SDK_ENV = (
-    "TINKER_API_KEY",
-    "TINKER_BASE_URL",
-    "TINKER_CREDENTIAL_CMD",
-    "TINKER_PROJECT_ID",
-    "TINKER_TAGS",
-    "CLOUDFLARE_ACCESS_CLIENT_ID",
-    "CLOUDFLARE_ACCESS_CLIENT_SECRET",
-)
 
 
 @pytest.fixture
@@ -39,7 +29,7 @@ def sdk_mock(
 
     def start(config: ServerConfig | None = None, **kwargs: object) -> MockTinker:
         mock = tinker_mock_factory(config, **kwargs)
-        for name in _SDK_ENV:
+        for name in SDK_ENV:
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
         monkeypatch.setenv("HF_HUB_OFFLINE", "1")

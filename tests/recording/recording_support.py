@@ -21,6 +21,7 @@ from typing import Any
 
 import tinker
 import yaml
+from sdk_env import SDK_ENV
 from sdk_support import SENTENCES
 from tinker import types
 
@@ -44,15 +45,6 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.c2lnbmF0dXJlLXBsYW50ZWQ"
 METADATA_KEY = "tml-planted-in-metadata-0042"
 PROTO_KEY = "tml-planted-in-protobuf-0043"
 SECRETS = (API_KEY, CF_ID, CF_SECRET, COOKIE, BEARER, JWT, METADATA_KEY, PROTO_KEY)
-SDK_ENV_CLEARED = (
-    "TINKER_API_KEY",
-    "TINKER_BASE_URL",
-    "TINKER_CREDENTIAL_CMD",
-    "TINKER_PROJECT_ID",
-    "TINKER_TAGS",
-    "CLOUDFLARE_ACCESS_CLIENT_ID",
-    "CLOUDFLARE_ACCESS_CLIENT_SECRET",
-)
 # try_again polls, a 429 on a submit (Stainless retry, §3.1) and on a sample (the SDK's own backoff, §9.3).
 FAULTS: dict[str, Any] = {
     "seed": 7,
@@ -182,7 +174,7 @@ def planted_left(path: Path) -> list[str]:
 
 def sdk_env(monkeypatch: Any, home: Path) -> None:
     """A clean SDK environment with the CF-Access credentials planted (sent as headers, §2.1)."""
-    for name in SDK_ENV_CLEARED:
+    for name in SDK_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
