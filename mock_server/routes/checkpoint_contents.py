@@ -27,12 +27,10 @@ from mock_server.calls import Call, handles, ok
 from mock_server.downloads import archive_answer, checkpoint_file_url, url_expiry
 from mock_server.errors import ApiError
 from mock_server.exports import export_files
-from mock_server.ids import model_id_for
 from mock_server.model import TrainableModel, TrainingState
 from mock_server.rest_views import owned_checkpoint, timestamp, ttl_deadline
-from mock_server.runs import resolve_checkpoint
-from mock_server.scheduler import ModelQueue
-from mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
+from mock_server.runs import register_run, resolve_checkpoint
+from mock_server.state import CheckpointRecord, SessionRecord
 
 _ALL_KINDS = ("weights", "sampler_weights", "external_weights")
 
@@ -92,29 +90,9 @@ async def copy_weights(call: Call) -> Response:
         finish_detail="created by copy_weights",
         next_model_seq_id=1,
     )
-    run_id = model_id_for(session.session_id, 0)
-    session.training_run_ids.append(run_id)
     server.state.sessions[session.session_id] = session
     model = TrainableModel.from_state(source.state, with_optimizer=source.has_optimizer)
-    lora = model.lora_config
-    server.state.runs[run_id] = TrainingRunRecord(
-        run_id=run_id,
-        owner=call.owner,
-        session_id=session.session_id,
-        base_model=model.base_model,
-        lora_rank=lora.rank,
-        train_mlp=lora.train_mlp,
-        train_attn=lora.train_attn,
-        train_unembed=lora.train_unembed,
-        optimizer_config={"type": model.optimizer_kind},
-        created_at=now,
-        last_request_time=now,
-        model=model,
-        queue=ModelQueue(
-            run_id, server.clock, server.config.seq_gap_timeout, cycle_seconds=server.config.cycle_seconds
-        ),
-        project_id=body.destination_project_id,
-    )
+    run_id = register_run(call, session, 0, model, {"type": model.optimizer_kind}, user_metadata=None).run_id
     copy = CheckpointRecord(
         run_id=run_id,
         kind=source.kind,
