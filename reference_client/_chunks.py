@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from contracts import Datum, DmelChunk, EncodedTextChunk, ImageAssetPointerChunk, ImageChunk, TensorData
+from contracts import Datum, DmelChunk, EncodedTextChunk, ImageAssetPointerChunk, ImageChunk, ModelInput, TensorData
 
 from ._errors import ProtocolError
 from ._results import ForwardBackwardResult
 
-__all__ = ["combine_results", "estimate_datum_bytes", "split_into_chunks"]
+__all__ = ["combine_results", "estimate_datum_bytes", "estimate_input_bytes", "split_into_chunks"]
 
 _ITEM_BYTES = {"float32": 4, "int64": 8}
 _MASK64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -34,19 +34,25 @@ def _tensor_bytes(tensor: TensorData) -> int:
     return size + 8 * sparse
 
 
-def estimate_datum_bytes(datum: Datum) -> int:
-    """The SDK's estimate of a datum's protobuf size (§8.3)."""
+def estimate_input_bytes(model_input: ModelInput, bytes_per_token: int) -> int:
+    """The SDK's size estimate of a model input: tokens at a per-use rate (4 for training, 10 for
+    sampling), images, asset pointers and dmel payloads at their length (§8.3, §9.3)."""
     total = 0
-    for chunk in datum.model_input.chunks:
+    for chunk in model_input.chunks:
         if isinstance(chunk, EncodedTextChunk):
-            total += 4 * len(chunk.tokens)
+            total += bytes_per_token * len(chunk.tokens)
         elif isinstance(chunk, ImageChunk):
             total += len(chunk.data)
         elif isinstance(chunk, ImageAssetPointerChunk):
             total += len(chunk.location)
         elif isinstance(chunk, DmelChunk):
             total += len(chunk.dmel)
-    return total + sum(_tensor_bytes(t) for t in datum.loss_fn_inputs.values())
+    return total
+
+
+def estimate_datum_bytes(datum: Datum) -> int:
+    """The SDK's estimate of a datum's protobuf size (§8.3)."""
+    return estimate_input_bytes(datum.model_input, 4) + sum(_tensor_bytes(t) for t in datum.loss_fn_inputs.values())
 
 
 def split_into_chunks(data: Sequence[Datum], max_len: int, max_bytes: int) -> list[list[Datum]]:

@@ -18,10 +18,7 @@ import itertools
 from collections.abc import Sequence
 
 from contracts import (
-    DmelChunk,
     EncodedTextChunk,
-    ImageAssetPointerChunk,
-    ImageChunk,
     ModelInput,
     SampleRequest,
     SamplingParams,
@@ -29,6 +26,7 @@ from contracts import (
 )
 from contracts.tensor_codec import WireFormatError
 
+from ._chunks import estimate_input_bytes
 from ._codec import decode_sample
 from ._config import api_method
 from ._errors import APIStatusError, FutureExpired, ProtocolError
@@ -45,20 +43,6 @@ def as_model_input(prompt: ModelInput | Sequence[int]) -> ModelInput:
     if isinstance(prompt, ModelInput):
         return prompt
     return ModelInput(chunks=[EncodedTextChunk(tokens=list(prompt))])
-
-
-def _estimated_bytes(prompt: ModelInput) -> int:
-    total = 0
-    for chunk in prompt.chunks:
-        if isinstance(chunk, EncodedTextChunk):
-            total += 10 * len(chunk.tokens)
-        elif isinstance(chunk, ImageChunk):
-            total += len(chunk.data)
-        elif isinstance(chunk, ImageAssetPointerChunk):
-            total += len(chunk.location)
-        elif isinstance(chunk, DmelChunk):
-            total += len(chunk.dmel)
-    return total
 
 
 class AsyncSamplingClient:
@@ -137,7 +121,7 @@ class AsyncSamplingClient:
     async def _submit(self, request: SampleRequest) -> UntypedAPIFuture:
         """POST /asample until it is accepted: 429 waits out the backoff and resubmits the same seq_id."""
         ctx, clock = self._ctx, self._ctx.transport.clock
-        backoff = 1.0 if _estimated_bytes(request.prompt) <= BIG_PROMPT_BYTES else 5.0
+        backoff = 1.0 if estimate_input_bytes(request.prompt, bytes_per_token=10) <= BIG_PROMPT_BYTES else 5.0
         while True:
             while ctx.sample_backoff_until is not None and clock.now() < ctx.sample_backoff_until:
                 await clock.sleep(1.0)
