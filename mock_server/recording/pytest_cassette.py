@@ -18,16 +18,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mock_server.recording.vcr_adapter import InProcessCassette, use_cassette
+if TYPE_CHECKING:  # vcrpy is imported only by a test that carries the marker, not by every pytest start
+    from mock_server.recording.vcr_adapter import InProcessCassette
 
 __all__ = ["MARKER", "pytest_configure", "tinker_cassette", "tinker_cassette_marker"]
 
 MARKER = "tinker_cassette"
-_ACTIVE = pytest.StashKey[InProcessCassette]()
+_ACTIVE = pytest.StashKey["InProcessCassette"]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,6 +58,8 @@ def tinker_cassette_marker(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     assert isinstance(node, pytest.Item)
+    from mock_server.recording.vcr_adapter import use_cassette
+
     options: dict[str, Any] = {k: v for k, v in marker.kwargs.items() if k != "path"}
     with use_cassette(_cassette_path(node, marker), **options) as active:
         node.stash[_ACTIVE] = active
