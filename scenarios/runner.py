@@ -27,23 +27,13 @@ from scenarios.adapter_process import AdapterProcess, AdapterProtocolError
 from scenarios.protocol import Hello
 from scenarios.schema import Scenario, WireCheck
 from scenarios.step_runner import StepFailed, StepRunner, StepSkipped, resolve_refs
-from scenarios.wire import StepMarks, WireFailure, describe, evaluate, request_violations
+from scenarios.wire import Failure, StepMarks, describe, evaluate, request_violations
 
 __all__ = ["FROZEN_AT", "Failure", "ScenarioResult", "Status", "adapter_env", "adapter_env_plain", "run_scenario"]
 
 Status = Literal["pass", "fail", "error", "skip", "unsupported"]
 FROZEN_AT = 1.8e9  # 2027-01-15: far from any real "now", so a frozen clock is obvious in journals
 _SCRUBBED = ("TINKER_", "CLOUDFLARE_ACCESS_CLIENT_")
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why a scenario failed: a title, the expectation and what was observed (journal lines, results)."""
-
-    title: str
-    expected: str
-    observed: list[str]
-    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -78,19 +68,15 @@ def missing_requirements(scenario: Scenario, hello: Hello) -> list[str]:
     return [r.text for r in scenario.requirements if not r.satisfied_by(capabilities, hello.sdk_protocol)]
 
 
-def _wire_failure(failure: WireFailure) -> Failure:
-    return Failure(failure.title, failure.expected, failure.observed, failure.problems)
-
-
 def _check(
     check: WireCheck, entries: list[JournalEntry], marks: StepMarks, results: dict[str, dict[str, Any]]
-) -> WireFailure | None:
+) -> Failure | None:
     """Evaluate one wire check after replacing its ``$name.path`` references with step results."""
     data = check.model_dump(mode="json", by_alias=True, exclude_none=True)
     try:
         resolved = WireCheck.model_validate(resolve_refs(data, results))
     except KeyError as exc:
-        return WireFailure("unresolved reference in a wire check", "an earlier result", [str(exc)])
+        return Failure("unresolved reference in a wire check", "an earlier result", [str(exc)])
     return evaluate(resolved, entries, marks)
 
 
@@ -144,7 +130,7 @@ def run_scenario(
             checks = [_check(check, entries, marks, steps.results) for check in scenario.wire]
             if not scenario.allow_request_violations:
                 checks.append(request_violations(entries))
-            result.failures += [_wire_failure(f) for f in checks if f is not None]
+            result.failures += [f for f in checks if f is not None]
             if result.failures:
                 result.status = "fail"
         if result.status in ("fail", "error"):

@@ -4,7 +4,7 @@ A check selects exchanges (:class:`~scenarios.schema.Select`) and states their n
 statuses in order, values of their fields (``body.seq_id``, ``headers.x-idempotency-key``,
 ``response.queue_state``…, see :mod:`scenarios.matchers`) and the real time between them; or it
 states an order of endpoints. Protobuf bodies are read as their decoded message, so
-``body.seq_id`` works for ``/forward_backward`` too. A failed check is a :class:`WireFailure`
+``body.seq_id`` works for ``/forward_backward`` too. A failed check is a :class:`Failure`
 holding what was expected and an excerpt of what was observed, for the report.
 
 Every scenario also gets the implicit check :func:`request_violations`: no request the adapter
@@ -23,15 +23,16 @@ from mock_server.journal import JournalEntry
 from scenarios.matchers import MISSING, check_field, lookup
 from scenarios.schema import CountRange, Select, WireCheck
 
-__all__ = ["BACKGROUND", "StepMarks", "WireFailure", "describe", "evaluate", "request_violations", "select"]
+__all__ = ["BACKGROUND", "Failure", "StepMarks", "describe", "evaluate", "request_violations", "select"]
 
 # Traffic a client sends on its own schedule; ``first`` checks skip it.
 BACKGROUND = frozenset({"session_heartbeat", "telemetry"})
 
 
 @dataclass(frozen=True)
-class WireFailure:
-    """A wire check that did not hold: what was expected, what was seen."""
+class Failure:
+    """Why a scenario failed (a wire check, a step, the adapter): a title, the expectation and what
+    was observed (journal lines, results)."""
 
     title: str
     expected: str
@@ -168,7 +169,7 @@ def _order_problems(check: WireCheck, entries: Sequence[JournalEntry]) -> list[s
 
 def evaluate(
     check: WireCheck, entries: Sequence[JournalEntry], marks: StepMarks, refs: dict[str, Any] | None = None
-) -> WireFailure | None:
+) -> Failure | None:
     """Run one check; None when it holds. ``refs`` has ``$name`` references already resolved in ``check``."""
     origin = entries[0].timestamp if entries else None
     if check.select is None:
@@ -191,15 +192,15 @@ def evaluate(
         return None
     if check.note:
         problems.append(f"note: {check.note}")
-    return WireFailure(title=title, expected=_expected_text(check), observed=observed[:40], problems=problems)
+    return Failure(title=title, expected=_expected_text(check), observed=observed[:40], problems=problems)
 
 
-def request_violations(entries: Sequence[JournalEntry]) -> WireFailure | None:
+def request_violations(entries: Sequence[JournalEntry]) -> Failure | None:
     """The implicit check: every request the client sent met the contracts."""
     bad = [(e, v) for e in entries for v in e.request_violations]
     if not bad:
         return None
-    return WireFailure(
+    return Failure(
         title="requests that break the wire contracts",
         expected="every request body and header valid against contracts/ (protocol reference §5.1, §19)",
         observed=[f"{describe(e)}: {v}" for e, v in bad[:40]],
