@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from refclient_support import BASE_MODEL, QuietHeartbeatClock
+from client_clocks import QuietHeartbeatClock
+from refclient_support import BASE_MODEL
 
 from mock_server.clock import Clock
 from mock_server.config import ServerConfig

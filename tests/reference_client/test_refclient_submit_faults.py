@@ -12,8 +12,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from client_clocks import ManualClock
 from refclient_fault_rig import RefRig
-from refclient_support import BASE_MODEL, ManualClock, wait_until
+from refclient_support import BASE_MODEL, wait_until
 
 from contracts import AdamParams, OptimStepResponse, SamplingParams
 from mock_server.assertions import assert_requests_in_order

@@ -6,7 +6,8 @@ import asyncio
 import re
 
 import pytest
-from refclient_support import BASE_MODEL, ManualClock, violations
+from client_clocks import ManualClock
+from refclient_support import BASE_MODEL, violations
 
 from contracts import SessionSearchRequest
 from mock_server.pytest_plugin import MockTinker

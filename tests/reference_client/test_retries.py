@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from refclient_support import BASE_MODEL, InstantClock, unused_port
+from client_clocks import InstantClock
+from refclient_support import BASE_MODEL, unused_port
 
 from mock_server.pytest_plugin import MockTinker
 from reference_client import (

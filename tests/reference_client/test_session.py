@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from refclient_support import BASE_MODEL, ManualClock, endpoint_sequence, violations, wait_until
+from client_clocks import ManualClock
+from refclient_support import BASE_MODEL, endpoint_sequence, violations, wait_until
 
 from contracts import ClientDynamicConfigResponse
 from mock_server.config import ServerConfig
