@@ -1,10 +1,9 @@
-"""Futures engine: wake latency of a long-poll, and journal memory under a million requests (issue 4).
+"""Futures engine: wake latency of a long-poll, and the throughput of submit + retrieve pairs (protocol §6).
 
 Wake latency: a ``retrieve_future`` is parked on a pending future; the future is completed from the
 server's own event loop, and the time until the polling client holds the answer is measured (loopback,
-same process, ``perf_counter`` on both sides). Journal soak: a million requests go through the whole
-ASGI stack (journal middleware, dispatch, auth, handler) in-process, and the resident memory growth is
-read from ``/proc/self/status``.
+same process, ``perf_counter`` on both sides). Pairs: concurrent clients each submit an ``optim_step``
+and retrieve its future, again and again, against ``tinker-harness serve`` in its own process.
 """
 
 from __future__ import annotations
@@ -16,20 +15,16 @@ import time
 
 import httpx
 
-from benchmarks.measure import Result, median
+from benchmarks.measure import Result, median, own_cpu_seconds, percentile
+from benchmarks.processes import mock_cli
 from mock_server.futures import FutureResult, FutureStore
 from mock_server.pytest_plugin import MockTinker, start_mock
 
 POLLS = 200
-SOAK_REQUESTS = 1_000_000
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("VmRSS not found")
+PAIR_WORKERS = 16
+SECTION = "Futures"
+SESSION = {"tags": [], "user_metadata": {}, "sdk_version": "0.38.0"}
+MODEL = {"model_seq_id": 0, "base_model": "Qwen/Qwen3-8B", "lora_config": {"rank": 1}}
 
 
 def _one_wake(mock: MockTinker, http: httpx.Client, model_id: str, seq_id: int) -> float:
@@ -60,87 +55,85 @@ def _one_wake(mock: MockTinker, http: httpx.Client, model_id: str, seq_id: int) 
     return answered["at"] - started["at"]
 
 
-def wake_latency() -> list[float]:
+def wake_latency(polls: int) -> list[float]:
     mock = start_mock()
     http = httpx.Client(base_url=mock.base_url, headers={"X-API-Key": mock.api_key}, timeout=60)
-    session = http.post("/api/v1/create_session", json={"tags": [], "user_metadata": {}, "sdk_version": "b"}).json()
-    model = http.post(
-        "/api/v1/create_model",
-        json={
-            "session_id": session["session_id"],
-            "model_seq_id": 0,
-            "base_model": "Qwen/Qwen3-8B",
-            "lora_config": {"rank": 1},
-        },
-    ).json()
-    samples = [_one_wake(mock, http, model["model_id"], 2 * i + 2) for i in range(POLLS)]
+    session = http.post("/api/v1/create_session", json=SESSION).json()
+    model = http.post("/api/v1/create_model", json={**MODEL, "session_id": session["session_id"]}).json()
+    samples = [_one_wake(mock, http, model["model_id"], 2 * i + 2) for i in range(polls)]
     http.close()
     mock.stop()
     return samples
 
 
-async def _soak(app: object, count: int) -> None:
-    headers = [(b"x-api-key", b"tml-soak-key"), (b"user-agent", b"soak/1")]
-    done = asyncio.Event()
+async def _pairs(base_url: str, workers: int, seconds: float) -> tuple[list[float], int]:
+    """``workers`` clients, each on its own model: submit optim_step, retrieve its future, repeat."""
+    latencies: list[float] = []
+    errors = 0
+    headers = {"X-API-Key": "tml-benchmark"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as http:
+        session = (await http.post("/api/v1/create_session", json=SESSION)).json()["session_id"]
 
-    async def receive() -> dict[str, object]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        async def worker(index: int) -> None:
+            nonlocal errors
+            model = await http.post(
+                "/api/v1/create_model", json={**MODEL, "session_id": session, "model_seq_id": index}
+            )
+            model_id = model.json()["model_id"]
+            deadline = time.perf_counter() + seconds
+            seq_id = 1
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                body = {"model_id": model_id, "seq_id": seq_id, "adam_params": {}}
+                future = await http.post("/api/v1/optim_step", json=body)
+                answer = await http.post("/api/v1/retrieve_future", json={"request_id": future.json()["request_id"]})
+                while answer.is_success and answer.json().get("type") == "try_again":
+                    answer = await http.post(
+                        "/api/v1/retrieve_future", json={"request_id": future.json()["request_id"]}
+                    )
+                if future.is_success and answer.is_success and "metrics" in answer.json():
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
+                seq_id += 1
 
-    async def send(message: dict[str, object]) -> None:
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            done.set()
-
-    for i in range(count):
-        path = "/api/v1/healthz" if i % 2 else "/api/v1/get_server_capabilities"
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": headers,
-            "client": ("127.0.0.1", 50000 + i % 1000),
-            "server": ("127.0.0.1", 4010),
-            "state": {},
-        }
-        await app(scope, receive, send)  # type: ignore[operator]
-
-
-def journal_soak() -> tuple[float, float, int]:
-    from mock_server.app import MockServer
-
-    server = MockServer()
-    asyncio.run(_soak(server.app, 20_000))  # warm caches and fill a first slice of the ring
-    before = _rss_mb()
-    started = time.perf_counter()
-    asyncio.run(_soak(server.app, SOAK_REQUESTS))
-    elapsed = time.perf_counter() - started
-    after = _rss_mb()
-    assert server.journal.total == SOAK_REQUESTS + 20_000
-    return after - before, elapsed, len(server.journal.entries())
+        await asyncio.gather(*(worker(i) for i in range(workers)))
+    return latencies, errors
 
 
-def run() -> list[Result]:
-    wake = wake_latency()
-    growth, elapsed, kept = journal_soak()
+def submit_retrieve_pairs(workers: int, seconds: float) -> tuple[list[float], int, float, str]:
+    """Latencies, errors, wall seconds, and where the CPU went (server process, client process)."""
+    with mock_cli() as server:
+        started, server_cpu, client_cpu = time.perf_counter(), server.cpu_seconds(), own_cpu_seconds()
+        latencies, errors = asyncio.run(_pairs(server.base_url, workers, seconds))
+        elapsed = time.perf_counter() - started
+        cpu = f"CPU: server {server.cpu_seconds() - server_cpu:.1f} s, client {own_cpu_seconds() - client_cpu:.1f} s"
+    return latencies, errors, elapsed, cpu
+
+
+def run(quick: bool = False) -> list[Result]:
+    polls = 50 if quick else POLLS
+    wake = wake_latency(polls)
+    pairs, errors, elapsed, cpu = submit_retrieve_pairs(PAIR_WORKERS, 3 if quick else 10)
     return [
         Result(
             "wake latency: future completes -> long-poll answer received",
             median(wake) * 1000,
             "ms",
             "< 2 ms",
-            f"median of {POLLS} on loopback, p90 {sorted(wake)[int(POLLS * 0.9)] * 1000:.2f} ms",
+            f"median of {polls} on loopback, p90 {percentile(wake, 90) * 1000:.2f} ms, "
+            f"p99 {percentile(wake, 99) * 1000:.2f} ms",
+            SECTION,
         ),
         Result(
-            "journal soak: RSS growth over 1,000,000 requests",
-            growth,
-            "MB",
-            "< 100 MB",
-            f"default ring ({kept:,} entries kept), {SOAK_REQUESTS / elapsed:,.0f} req/s in-process ASGI",
+            "submit + retrieve pairs (optim_step, retrieve_future)",
+            len(pairs) / elapsed,
+            "pairs/s",
+            "",
+            f"{PAIR_WORKERS} concurrent clients, each on its own model, async httpx over loopback; "
+            f"pair p50 {percentile(pairs, 50) * 1000:.1f} ms, p99 {percentile(pairs, 99) * 1000:.1f} ms; "
+            f"{len(pairs):,} pairs, {errors} errors; {cpu} in {elapsed:.1f} s",
+            SECTION,
         ),
     ]
 

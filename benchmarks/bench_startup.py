@@ -1,48 +1,38 @@
-"""Start-up: `tinker-harness serve` to its first answered request, and the pytest fixture's readiness."""
+"""Cold start: process start to first answered request, `tinker-harness serve` against Prism; and the pytest
+fixture's readiness.
+
+Both servers are measured the same way: a new process each time, polled on ``GET /api/v1/healthz``
+until it answers 200. Prism loads the whole generated OpenAPI document at start.
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 
 import httpx
 
-from benchmarks.measure import Result, median
+from benchmarks.measure import Result, Unavailable, median
+from benchmarks.prism import prism_server, prism_version
+from benchmarks.processes import ServerProcess, mock_cli
 
-RUNS = 7
+SECTION = "Cold start"
 
 
-def serve_first_request() -> list[float]:
+def cold_starts(make: Callable[[], ServerProcess], runs: int) -> list[float]:
     samples = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "serve", "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert process.stdout is not None
-        url = process.stdout.readline().rsplit(" ", 1)[-1].strip()
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.005)
-        samples.append(time.perf_counter() - started)
-        process.terminate()
-        process.wait(10)
+    for _ in range(runs):
+        with make() as server:
+            samples.append(server.startup_seconds)
     return samples
 
 
-def fixture_ready() -> list[float]:
+def fixture_ready(runs: int) -> list[float]:
     from mock_server.pytest_plugin import start_mock
 
     start_mock().stop()  # warm imports: the fixture runs inside an already-importing test process
     samples = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         mock = start_mock()
         httpx.get(f"{mock.base_url}/api/v1/healthz")
@@ -51,22 +41,48 @@ def fixture_ready() -> list[float]:
     return samples
 
 
-def run() -> list[Result]:
-    serve = serve_first_request()
-    fixture = fixture_ready()
-    return [
+def run(quick: bool = False) -> list[Result]:
+    runs = 3 if quick else 7
+    serve = cold_starts(mock_cli, runs)
+    fixture = fixture_ready(runs)
+    results = [
         Result(
             "serve: start to first answered request",
             median(serve),
             "s",
             "< 1 s",
-            f"median of {RUNS}, new process each time, max {max(serve):.2f} s",
+            f"median of {runs}, new process each time, max {max(serve):.2f} s",
+            SECTION,
         ),
         Result(
             "pytest fixture ready (start + first answer)",
             median(fixture) * 1000,
             "ms",
             "< 300 ms",
-            f"median of {RUNS}, max {max(fixture) * 1000:.0f} ms",
+            f"median of {runs}, max {max(fixture) * 1000:.0f} ms",
+            SECTION,
+        ),
+    ]
+    try:
+        prism = cold_starts(prism_server, runs)
+    except Unavailable as missing:
+        return [*results, Result("Prism: start to first answered request", float("nan"), "s", "", str(missing))]
+    return [
+        *results,
+        Result(
+            "Prism: start to first answered request",
+            median(prism),
+            "s",
+            "",
+            f"Prism {prism_version()} on the generated document; median of {runs}, max {max(prism):.2f} s",
+            SECTION,
+        ),
+        Result(
+            "cold start: mock ÷ Prism",
+            median(serve) / median(prism),
+            "×",
+            "",
+            "lower is faster",
+            SECTION,
         ),
     ]
