@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
-from pydantic import SerializerFunctionWrapHandler, model_serializer
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from ._base import RequestModel, ResponseModel
 from ._optimizers import AdamOptimizerConfig, OptimizerConfig
+from ._schema_rules import CHECKPOINT_TTL, tinker_path_pattern
 
 __all__ = [
     "Checkpoint",
@@ -128,7 +129,7 @@ def parse_tinker_path(path: str) -> ParsedCheckpointTinkerPath:
 class WeightsInfoRequest(RequestModel):
     """Body of POST /api/v1/weights_info (§5 row 35)."""
 
-    tinker_path: str
+    tinker_path: str = Field(json_schema_extra={"pattern": tinker_path_pattern()})
 
 
 class WeightsInfoResponse(ResponseModel):
@@ -149,8 +150,8 @@ class CopyWeightsRequest(RequestModel):
     session_id: str | None = None
     model_seq_id: int | None = None
     destination_project_id: str | None = None
-    source_path: str
-    ttl_seconds: int | None = None
+    source_path: str = Field(json_schema_extra={"pattern": tinker_path_pattern("weights", "sampler_weights")})
+    ttl_seconds: int | None = Field(default=None, json_schema_extra=CHECKPOINT_TTL)
     weights_access_token: str | None = None
 
 
@@ -170,7 +171,7 @@ class ExternalWeightsUrlsResponse(ResponseModel):
 class SetCheckpointTtlRequest(RequestModel):
     """Body of PUT /api/v1/training_runs/{run}/checkpoints/{ckpt}/ttl (§5 row 33); null removes the TTL."""
 
-    ttl_seconds: int | None
+    ttl_seconds: int | None = Field(json_schema_extra=CHECKPOINT_TTL)
 
     @model_serializer(mode="wrap")
     def _always_send_ttl(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -68,8 +68,8 @@ class AuditLogQuery(_Query):
 class BillingUsageQuery(_Query):
     """GET /api/v1/billing/usage/events (§5 row 43): RFC 3339 bounds."""
 
-    starting_on: str
-    ending_before: str
+    starting_on: str = Field(json_schema_extra={"format": "date-time"})
+    ending_before: str = Field(json_schema_extra={"format": "date-time"})
 
 
 class CheckpointStorageQuery(_Query):

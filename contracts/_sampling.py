@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import ConfigDict, Field
+
 from ._base import RequestModel, ResponseModel
+from ._schema_rules import at_least_one_non_null, tinker_path_pattern
 from ._tensors import ModelInput, StopReason, TensorData
 
 __all__ = [
@@ -39,11 +42,17 @@ class SamplingParams(RequestModel):
 class SampleRequest(RequestModel):
     """Body of POST /api/v1/asample (§5 row 19, §5.1, §9.3)."""
 
-    num_samples: int = 1
+    model_config = ConfigDict(
+        json_schema_extra=at_least_one_non_null("sampling_session_id", "model_path", "base_model")
+    )
+
+    num_samples: int = Field(default=1, json_schema_extra={"minimum": 1, "maximum": 128})
     prompt: ModelInput
     sampling_params: SamplingParams
     base_model: str | None = None
-    model_path: str | None = None
+    model_path: str | None = Field(
+        default=None, json_schema_extra={"pattern": tinker_path_pattern("weights", "sampler_weights")}
+    )
     sampling_session_id: str | None = None
     seq_id: int | None = None
     prompt_logprobs: bool | None = None
@@ -59,10 +68,14 @@ class SampleRequest(RequestModel):
 class CreateSamplingSessionRequest(RequestModel):
     """Body of POST /api/v1/create_sampling_session (§5 row 17, §5.1)."""
 
+    model_config = ConfigDict(json_schema_extra=at_least_one_non_null("model_path", "base_model"))
+
     session_id: str
     sampling_session_seq_id: int
     base_model: str | None = None
-    model_path: str | None = None
+    model_path: str | None = Field(
+        default=None, json_schema_extra={"pattern": tinker_path_pattern("weights", "sampler_weights")}
+    )
     type: Literal["create_sampling_session"] = "create_sampling_session"
 
 

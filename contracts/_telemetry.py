@@ -10,10 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import Tag
+from pydantic import BeforeValidator, Tag
 
 from ._base import RequestModel, ResponseModel
 from ._tags import tagged
+
+
+def _timestamp_text(value: Any) -> Any:
+    """An event time is RFC 3339 text on the wire (§11); a bare number is not read as epoch seconds."""
+    if isinstance(value, (int, float)):
+        raise ValueError("timestamp must be an RFC 3339 string, not a number")
+    return value
+
+
+Timestamp: TypeAlias = Annotated[datetime, BeforeValidator(_timestamp_text)]
 
 __all__ = [
     "EventType",
@@ -41,7 +51,7 @@ class SessionStartEvent(RequestModel):
     event_id: str
     event_session_index: int
     severity: Severity
-    timestamp: datetime
+    timestamp: Timestamp
 
 
 class SessionEndEvent(RequestModel):
@@ -52,7 +62,7 @@ class SessionEndEvent(RequestModel):
     event_id: str
     event_session_index: int
     severity: Severity
-    timestamp: datetime
+    timestamp: Timestamp
 
 
 class UnhandledExceptionEvent(RequestModel):
@@ -64,7 +74,7 @@ class UnhandledExceptionEvent(RequestModel):
     event_id: str
     event_session_index: int
     severity: Severity
-    timestamp: datetime
+    timestamp: Timestamp
     traceback: str | None = None
 
 
@@ -76,7 +86,7 @@ class GenericEvent(RequestModel):
     event_name: str
     event_session_index: int
     severity: Severity
-    timestamp: datetime
+    timestamp: Timestamp
     event_data: dict[str, Any] = {}
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Literal, Self, TypeAlias
 
-from pydantic import model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from ._base import RequestModel, ResponseModel
 from ._optimizers import AdamOptimizerConfig, AdamParams, OptimizerConfig, OptimParams
+from ._schema_rules import SAVE_TTL, all_or_none_non_null, exactly_one_non_null, tinker_path_pattern
 from ._tensors import ForwardBackwardInput, TensorData
 
 __all__ = [
@@ -123,6 +124,8 @@ class GetInfoResponse(ResponseModel):
 class OptimStepRequest(RequestModel):
     """Body of POST /api/v1/optim_step (§5 row 12, §5.1): the wire keys, not the SDK's ``optim_params``."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one_non_null("adam_params", "optimizer_params"))
+
     model_id: str
     seq_id: int | None = None
     type: Literal["optim_step"] = "optim_step"
@@ -148,7 +151,7 @@ class SaveWeightsRequest(RequestModel):
     model_id: str
     path: str | None = None
     seq_id: int | None = None
-    ttl_seconds: int | None = None
+    ttl_seconds: int | None = Field(default=None, json_schema_extra=SAVE_TTL)
     overwrite: bool = False
     user_metadata: dict[str, str] | None = None
     type: Literal["save_weights"] = "save_weights"
@@ -164,12 +167,14 @@ class SaveWeightsResponse(ResponseModel):
 class SaveWeightsForSamplerRequest(RequestModel):
     """Body of POST /api/v1/save_weights_for_sampler (§5 row 14, §5.1): a named save or an ephemeral one."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one_non_null("path", "sampling_session_seq_id"))
+
     model_id: str
     path: str | None = None
     sampling_session_seq_id: int | None = None
     kind: SamplingClientKind = "snapshot"
     seq_id: int | None = None
-    ttl_seconds: int | None = None
+    ttl_seconds: int | None = Field(default=None, json_schema_extra=SAVE_TTL)
     user_metadata: dict[str, str] | None = None
     type: Literal["save_weights_for_sampler"] = "save_weights_for_sampler"
 
@@ -201,7 +206,7 @@ class SaveWeightsExternalRequest(RequestModel):
     model_id: str
     path: str
     seq_id: int | None = None
-    ttl_seconds: int | None = None
+    ttl_seconds: int | None = Field(default=None, json_schema_extra=SAVE_TTL)
     age_encryption_recipients: list[str] | None = None
     type: Literal["save_weights_external"] = "save_weights_external"
 
@@ -224,13 +229,22 @@ class SaveWeightsExternalResponseInternal(ResponseModel):
 class LoadWeightsRequest(RequestModel):
     """Body of POST /api/v1/load_weights (§5 row 16, §5.1, §8.1): legacy or create-via-load addressing."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                exactly_one_non_null("model_id", "session_id"),
+                all_or_none_non_null("session_id", "model_seq_id"),
+            ]
+        }
+    )
+
     model_id: str | None = None
     seq_id: int | None = None
     session_id: str | None = None
     model_seq_id: int | None = None
     base_model: str | None = None
     user_metadata: dict[str, Any] | None = None
-    path: str
+    path: str = Field(json_schema_extra={"pattern": tinker_path_pattern("weights")})
     optimizer: bool
     optimizer_config: OptimizerConfig | None = None
     weights_access_token: str | None = None

@@ -3,7 +3,8 @@
 ``build_openapi()`` walks :data:`contracts.catalogue.CATALOGUE`: request bodies use the models'
 validation schemas, responses their serialization schemas (pydantic's two JSON-schema modes),
 protobuf bodies are described as ``application/x-protobuf`` with the message name, and every error
-answer shares one ``ErrorBody`` schema. ``tinker-harness openapi`` prints it; the mock serves it at
+answer shares one ``ErrorBody`` schema; 200 answers carry the OpenAPI links of
+:mod:`contracts.openapi_links`. ``tinker-harness openapi`` prints it; the mock serves it at
 ``/openapi.json``.
 """
 
@@ -17,6 +18,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from contracts import _futures as fut
 from contracts.catalogue import CATALOGUE, Endpoint
+from contracts.openapi_links import links_for
 
 __all__ = ["ErrorBody", "build_openapi"]
 
@@ -123,24 +125,11 @@ def _operation(ep: Endpoint, refs: Refs) -> dict[str, Any]:
         responses["200"] = {"description": described, "content": _json(_ref(refs, ep.response, "serialization"))}
     else:
         responses["200"] = {"description": "OK (the SDK ignores the body)", "content": _json({"type": "object"})}
+    links = links_for(ep.name)
+    if links and "200" in responses:
+        responses["200"]["links"] = links
     op["responses"] = responses
     return op
-
-
-def _loosen_untagged_unions(node: Any) -> Any:
-    """``oneOf`` without a discriminator mapping becomes ``anyOf``.
-
-    Unions dispatched by a callable (a ``type`` tag with a fallback member, e.g. ``OptimizerConfig``)
-    have overlapping members, so "exactly one" would reject valid bodies such as ``{"type": "adamw"}``.
-    """
-    if isinstance(node, dict):
-        out = {k: _loosen_untagged_unions(v) for k, v in node.items()}
-        if "oneOf" in out and "discriminator" not in out:
-            out["anyOf"] = out.pop("oneOf")
-        return out
-    if isinstance(node, list):
-        return [_loosen_untagged_unions(v) for v in node]
-    return node
 
 
 def build_openapi(
@@ -169,7 +158,7 @@ def build_openapi(
         "servers": [{"url": server_url}],
         "paths": paths,
         "components": {
-            "schemas": _loosen_untagged_unions(definitions.get("$defs", {})),
+            "schemas": definitions.get("$defs", {}),
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
         },
     }
