@@ -30,7 +30,7 @@ from contracts import _training as trn
 from contracts._base import WireModel
 from contracts.proto import tinker_public_pb2 as pb
 
-__all__ = ["CATALOGUE", "Encoding", "Endpoint", "Generation", "endpoint_named", "match_endpoint"]
+__all__ = ["CATALOGUE", "Encoding", "Endpoint", "Generation", "endpoint_named", "endpoints_at", "match_endpoint"]
 
 Encoding = Literal["json", "protobuf", "none"]
 Generation = Literal["0.15", "0.22", "0.30", "0.38"]
@@ -675,9 +675,19 @@ def endpoint_named(name: str) -> Endpoint:
         raise KeyError(f"no endpoint named {name!r} in the catalogue") from None
 
 
+def endpoints_at(path: str) -> list[Endpoint]:
+    """The endpoints serving ``path``, any method.
+
+    A path spelled exactly like a parameter-free endpoint is that endpoint's resource alone:
+    ``/api/v1/sessions/search`` is the search, not the session ``search`` of ``/sessions/{session_id}``.
+    """
+    fixed = [e for e in CATALOGUE if not e.params and e.path == path]
+    return fixed or [e for e in CATALOGUE if e.pattern.match(path)]
+
+
 def match_endpoint(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
-    """The endpoint serving ``method path`` and its path parameters, or None."""
-    for endpoint in CATALOGUE:
+    """The endpoint serving ``method path`` and its path parameters, or None (see :func:`endpoints_at`)."""
+    for endpoint in endpoints_at(path):
         if endpoint.method == method:
             m = endpoint.pattern.match(path)
             if m:

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contracts.catalogue import CATALOGUE, match_endpoint
+from contracts.catalogue import CATALOGUE, endpoints_at, match_endpoint
 from mock_server import routes
 from mock_server.auth import Authenticator
 from mock_server.calls import HANDLERS, Call
@@ -137,18 +137,28 @@ class MockServer:
         """Route, authenticate and read the body of a call."""
         matched = match_endpoint(request.method, request.url.path)
         if matched is None:
-            raise _no_route(request.method, request.url.path)
+            refusal = _no_route(request.method, request.url.path)
+            if refusal.status == 405 and not _open_path(request.url.path):
+                # The resource exists: a caller who may not call it learns nothing of its methods.
+                await request.body()
+                self._authenticate(request.headers.get("x-api-key"))
+            raise refusal
         endpoint, params = matched
         # The body is read before authentication so the journal holds what a refused client sent.
         body = await request.body()
         owner = "anonymous"
         if endpoint.name not in _UNAUTHENTICATED:
-            owner = self.auth.owner(request.headers.get("x-api-key"), now=self.clock.now(), jwt_mode=self.jwt_mode)
-            if owner in self.state.revoked_owners:
-                raise ApiError(401, "revoked-api-key", "this API key was revoked")
+            owner = self._authenticate(request.headers.get("x-api-key"))
         if endpoint.request_encoding != "none" and body:
             body = decompress_body(body, request.headers.get("content-encoding"))
         return Call(request, self, endpoint, owner, params, http_id, body)
+
+    def _authenticate(self, credential: str | None) -> str:
+        """The caller's owner id; 401 for a missing, malformed, unknown or revoked credential (§12)."""
+        owner = self.auth.owner(credential, now=self.clock.now(), jwt_mode=self.jwt_mode)
+        if owner in self.state.revoked_owners:
+            raise ApiError(401, "revoked-api-key", "this API key was revoked")
+        return owner
 
     async def _answer(self, call: Call, info: dict[str, Any]) -> Response:
         """Faults first, then a replayed answer for a retried write, else the handler."""
@@ -210,8 +220,12 @@ async def _json_http_exception(request: Request, exc: Exception) -> Response:
     )
 
 
+def _open_path(path: str) -> bool:
+    return any(e.name in _UNAUTHENTICATED for e in endpoints_at(path))
+
+
 def _no_route(method: str, path: str) -> ApiError:
-    allowed = sorted({e.method for e in CATALOGUE if e.pattern.match(path)})
+    allowed = sorted({e.method for e in endpoints_at(path)})
     if allowed:
         return ApiError(
             405,

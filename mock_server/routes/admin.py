@@ -50,7 +50,7 @@ async def billing_usage_events(call: Call) -> Response:
     query = call.query(BillingUsageQuery)
     start, end = _rfc3339(query.starting_on, "starting_on"), _rfc3339(query.ending_before, "ending_before")
     if end <= start:
-        raise ApiError(422, "invalid-query", "ending_before must be after starting_on")
+        raise ApiError(422, "empty-time-range", "ending_before must be after starting_on")
     return ok(billing_usage(call.server, call.owner, start, end))
 
 
