@@ -30,7 +30,8 @@ OPTIONS = "Mock under other ASGI servers (GET /api/v1/get_server_capabilities)"
 
 
 def endpoint_requests(base_url: str) -> dict[str, Request]:
-    """One valid request per endpoint; the heartbeat names a session created on that server."""
+    """One valid request per endpoint; the heartbeat names a session just created on that server (the mock
+    expires a session after 120 s without a heartbeat, protocol §4.3)."""
     created = httpx.post(f"{base_url}/api/v1/create_session", content=SESSION_BODY, headers=_json_headers())
     created.raise_for_status()
     heartbeat = json.dumps({"session_id": created.json()["session_id"]})
@@ -67,9 +68,8 @@ def compare(seconds: float) -> list[Result]:
             for connections in CONCURRENCY:
                 runs: dict[str, LoadRun] = {}
                 for s in servers:
-                    runs[s.label] = run_load(
-                        s.base_url, [loads[s.label][endpoint]], connections=connections, seconds=seconds
-                    )
+                    request = endpoint_requests(s.base_url)[endpoint]  # a fresh session: the mock expires idle ones
+                    runs[s.label] = run_load(s.base_url, [request], connections=connections, seconds=seconds)
                     results.append(_run_row(f"{s.label}: {endpoint} ×{connections}", runs[s.label]))
                 results.append(_ratio_row(endpoint, connections, runs["mock"], runs["Prism"]))
                 if connections == 16:
