@@ -78,6 +78,11 @@ class CreateSessionRequest(RequestModel):
     display_name: str | None = None
     type: Literal["create_session"] = "create_session"
 
+    def to_wire(self) -> dict[str, Any]:
+        """Keep ``user_metadata`` even when it is ``None``: the key is required, so dropping it (as the generic
+        ``exclude_none`` dump would) gives a body this model refuses. Every SDK sends ``user_metadata or {}``."""
+        return {**super().to_wire(), "user_metadata": self.user_metadata}
+
 
 class CreateSessionResponse(ResponseModel):
     """Response of POST /api/v1/create_session (§4.2); the messages are logged by the SDK."""

@@ -80,10 +80,23 @@ def _decode_values(raw: bytes, dtype: int, where: str) -> AnyArray:
     return values.copy()
 
 
+MAX_DIMENSION = 2**31 - 1  # no real tensor comes near it; larger values would overflow numpy's int64 arithmetic
+
+
 def _check_shape(shape: Sequence[int], where: str) -> tuple[int, ...]:
     if any(d < 0 for d in shape):
         raise WireFormatError(f"{where}: negative dimension in shape {list(shape)}")
+    if any(d > MAX_DIMENSION for d in shape):
+        raise WireFormatError(f"{where}: dimension larger than {MAX_DIMENSION} in shape {list(shape)}")
     return tuple(int(d) for d in shape)
+
+
+def _index_array(values: Sequence[int], name: str, where: str) -> npt.NDArray[np.int64]:
+    """CSR indices from JSON: integers that fit int64, or a WireFormatError naming the list."""
+    try:
+        return np.asarray(values, dtype=np.int64)
+    except (OverflowError, ValueError, TypeError) as exc:
+        raise WireFormatError(f"{where}: {name} must be int64 integers: {exc}") from None
 
 
 def _csr_to_dense(values: AnyArray, crow: AnyArray, col: AnyArray, shape: tuple[int, ...], where: str) -> AnyArray:
@@ -181,7 +194,9 @@ def json_tensor_to_array(
     if crow is not None or col is not None:
         if crow is None or col is None:
             raise WireFormatError(f"{where}: sparse tensors need both sparse_crow_indices and sparse_col_indices")
-        return _csr_to_dense(values, np.asarray(crow, dtype=np.int64), np.asarray(col, dtype=np.int64), dims, where)
+        crow_array = _index_array(crow, "sparse_crow_indices", where)
+        col_array = _index_array(col, "sparse_col_indices", where)
+        return _csr_to_dense(values, crow_array, col_array, dims, where)
     if int(np.prod(dims)) != values.size:
         raise WireFormatError(f"{where}: {values.size} values do not fill shape {list(dims)}")
     return values.reshape(dims)
