@@ -62,11 +62,24 @@ def is_expired(server: MockServer, record: SessionRecord) -> bool:
 
 
 def expire_idle_sessions(server: MockServer) -> list[str]:
-    """Expire every session whose heartbeats have stopped; returns the ids expired by this call."""
-    expired = []
-    for record in list(server.state.sessions.values()):
-        if record.expired_at is None and is_expired(server, record):
+    """Expire every session whose heartbeats have stopped; returns the ids expired by this call.
+
+    A sweep remembers the earliest moment any session could next expire (a session created or beaten
+    later expires later still), so calls before it cost nothing however many sessions there are.
+    """
+    state, now = server.state, server.clock.now()
+    if state.sessions_swept_at <= now < state.sessions_sweep_not_before:
+        return []
+    expiry = server.config.session_expiry_seconds
+    expired, earliest = [], now + expiry
+    for record in list(state.sessions.values()):
+        if record.expired_at is not None or record.finish_reason is not None:
+            continue
+        if is_expired(server, record):
             expired.append(record.session_id)
+        else:
+            earliest = min(earliest, record.last_heartbeat + expiry)
+    state.sessions_swept_at, state.sessions_sweep_not_before = now, earliest
     return expired
 
 

@@ -7,6 +7,7 @@ the real service does (§10 "404 not found/not owner").
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -161,6 +162,9 @@ class ServerState:
 
     def _empty(self) -> None:
         self.sessions: dict[str, SessionRecord] = {}
+        # Idle-session sweeps: no session can expire before ``sweep_not_before`` (see sessions_lifecycle).
+        self.sessions_swept_at = -math.inf
+        self.sessions_sweep_not_before = -math.inf
         self.runs: dict[str, TrainingRunRecord] = {}
         self.checkpoints: dict[tuple[str, str], CheckpointRecord] = {}
         self.samplers: dict[str, SamplerRecord] = {}
