@@ -3,11 +3,15 @@
 nox -s tests        # the default test run (pytest -n auto)
 nox -s typecheck    # mypy --strict on every package
 nox -s lint         # ruff check + ruff format --check
-nox -s benchmarks   # speed and memory targets; prints the README table
+nox -s benchmarks   # speed and memory targets; writes reports/benchmarks/latest.{json,md}
+nox -s bench_skyrl_tx      # the mock against skyrl-tx, a real Tinker server (large venv, not in CI)
+nox -s fuzz         # property tests and schemathesis with a large budget and a random seed
 nox -s conformance_versions  # the scenario catalogue against every official SDK version
 """
 
 from __future__ import annotations
+
+import random
 
 import nox
 
@@ -68,5 +72,31 @@ def conformance_versions(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def benchmarks(session: nox.Session) -> None:
-    session.install("-e", ".[test]")
+    """Speed and memory targets; needs wrk and Node.js/npm (Prism). Writes reports/benchmarks/latest.{json,md}.
+
+    nox -s benchmarks                  # everything (about 20 min)
+    nox -s benchmarks -- --quick       # smoke run, a few minutes
+    nox -s benchmarks -- bench_http    # only some benchmarks
+    """
+    session.install("-e", ".[test,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench_skyrl_tx(session: nox.Session) -> None:
+    """The mock against skyrl-tx (JAX on CPU, its own ~2 GB venv in benchmarks/.cache); not part of CI."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "benchmarks.peer_skyrl_tx", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """The property tests and schemathesis with a large budget and a random seed (or ``-- SEED``).
+
+    A failure leaves a runnable reproducer in reports/output/fuzz/ (the shrunk program, with its seed).
+    """
+    session.install("-e", ".[test]")
+    seed = session.posargs[0] if session.posargs else str(random.SystemRandom().randrange(2**31))
+    session.log(f"fuzz seed {seed}")
+    env = {"TINKER_HARNESS_FUZZ_EXAMPLES": "300", "TINKER_HARNESS_FUZZ_SEED": seed}
+    session.run("pytest", "-n", "auto", "tests/properties", "tests/server/test_fuzz_no_server_errors.py", env=env)

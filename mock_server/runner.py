@@ -49,6 +49,7 @@ def _uvicorn(
         app,
         # The mock's own connections are tracked so transport faults can cut them (mock_server.connections).
         http=TrackedH11Protocol if mock else "auto",
+        loop="asyncio",  # the same event loop whether or not uvloop happens to be installed
         log_level=log_level,
         lifespan=lifespan,
         access_log=log_level == "debug",
