@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "reports" / "output" / "fuzz"
 
 
@@ -49,7 +49,12 @@ def reproducer_on_failure(name: str, plan: Budget, imports: str) -> Iterator[Non
 
 def _script(path: Path, failure: BaseException, plan: Budget, imports: str) -> str:
     notes = [n for n in getattr(failure, "__notes__", []) if not n.startswith(("Falsifying", "You can reproduce"))]
-    program = [line for note in notes for line in note.splitlines() if not line.startswith(("Failing test case", "You can reproduce"))]
+    program = [
+        line
+        for note in notes
+        for line in note.splitlines()
+        if not line.startswith(("Failing test case", "You can reproduce"))
+    ]
     summary = f"{type(failure).__name__}: {str(failure).splitlines()[0] if str(failure) else ''}"
     header = [
         f'"""Reproducer: {summary[:300]}',
