@@ -75,8 +75,9 @@ class AdapterProcess:
 
     def _read(self) -> None:
         assert self._process is not None and self._process.stdout is not None
-        for line in self._process.stdout:
-            self._lines.put(line)
+        with self._process.stdout:  # closed at EOF, when the adapter has exited
+            for line in self._process.stdout:
+                self._lines.put(line)
         self._lines.put(_EOF)
 
     @property
@@ -173,6 +174,11 @@ class AdapterProcess:
                 self._kill(process)
             return process.returncode
         finally:
+            if process.stdin is not None and not process.stdin.closed:
+                try:
+                    process.stdin.close()
+                except OSError:  # the adapter died with unread input in the pipe
+                    pass
             if self._stderr is not None:
                 self._stderr.close()
 

@@ -40,6 +40,7 @@ from mock_server.control import CONTROL_PREFIX
 from mock_server.pytest_plugin import MockTinker, start_mock
 from mock_server.tokenizer import encode
 from reference_client import (
+    BadRequest,
     Conflict,
     NotFound,
     ReferenceClient,
@@ -253,7 +254,7 @@ class TinkerMachine(RuleBasedStateMachine):
         self.world.expect("load_weights")
         try:
             client = self.clients[by].create_training_client_from_state(path)
-        except UnprocessableEntity:
+        except (BadRequest, UnprocessableEntity):  # 400 wrong-checkpoint-kind, or 422 from the path pattern
             assert "/sampler_weights/" in path, f"{path}: only sampler weights lack the training state"
             return multiple()
         except NotFound as exc:
