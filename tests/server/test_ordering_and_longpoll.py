@@ -48,8 +48,12 @@ def test_a_missing_seq_id_holds_the_queue_until_the_gap_timeout(frozen: tuple[Mo
     assert list(mock.server.state.runs[model].queue.executed) == [2]
 
 
-def test_long_poll_answers_try_again_only_at_the_clock_deadline(frozen: tuple[MockTinker, RawApi]) -> None:
-    mock, api = frozen
+def test_long_poll_answers_try_again_only_at_the_clock_deadline(
+    tinker_mock_factory: Callable[..., MockTinker],
+) -> None:
+    # The gap timeout lies beyond the long-poll deadline, so advancing to the deadline cannot also run the op.
+    mock = tinker_mock_factory(ServerConfig(long_poll_timeout=20, seq_gap_timeout=100), clock=Clock(frozen_at=1e9))
+    api = RawApi(mock.base_url)
     model = api.model(api.session())
     waiting = api.optim(model, 2)  # held: seq_id 1 is missing
     answers: list[dict[str, object]] = []
@@ -60,6 +64,7 @@ def test_long_poll_answers_try_again_only_at_the_clock_deadline(frozen: tuple[Mo
     mock.clock.advance(20)
     poller.join(5)
     assert answers == [{"type": "try_again", "request_id": waiting, "queue_state": "active"}]
+    api.close()
 
 
 def test_long_poll_wakes_on_completion(frozen: tuple[MockTinker, RawApi]) -> None:
