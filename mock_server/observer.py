@@ -22,6 +22,7 @@ from contracts.proto_json import decode_proto, proto_to_json
 from contracts.tensor_codec import WireFormatError
 from contracts.validation import Exchange, check_exchange
 from mock_server.codec import decompress_body
+from mock_server.control import CONTROL_PREFIX
 from mock_server.errors import ApiError
 from mock_server.generations import generation_of, sdk_version_of
 from mock_server.journal import JournalEntry
@@ -34,7 +35,6 @@ __all__ = ["CALL_INFO_KEY", "JournalMiddleware"]
 
 logger = logging.getLogger(__name__)
 CALL_INFO_KEY = "tinker_harness_call"
-CONTROL_PREFIX = "/_harness/control"
 
 
 def _decode(raw: bytes, content_type: str, proto_type: type[Message] | None) -> Any:

@@ -29,11 +29,12 @@ from typing import Any
 
 import httpx
 from client_clocks import QuietHeartbeatClock
+from contract_datums import datum
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, MultipleResults, RuleBasedStateMachine, invariant, multiple, rule
 from world import Outcome, World
 
-from contracts import AdamParams, Datum, EncodedTextChunk, ModelInput, SamplingParams, TensorData
+from contracts import AdamParams, SamplingParams
 from mock_server.clock import Clock
 from mock_server.config import ServerConfig
 from mock_server.control import CONTROL_PREFIX
@@ -84,15 +85,6 @@ FIRED: Counter[str] = Counter()
 
 def fired(name: str) -> None:
     FIRED[name] += 1
-
-
-def datum(text: str) -> Datum:
-    ids = encode(text)
-    inputs = {
-        "target_tokens": TensorData(data=ids[1:], dtype="int64"),
-        "weights": TensorData(data=[1.0] * (len(ids) - 1), dtype="float32"),
-    }
-    return Datum(model_input=ModelInput(chunks=[EncodedTextChunk(tokens=ids[:-1])]), loss_fn_inputs=inputs)
 
 
 @dataclass
@@ -177,13 +169,17 @@ class TinkerMachine(RuleBasedStateMachine):
         return Run(owner, client)
 
     def _submit(self, label: str, endpoint: str, start: Callable[[], Future[Any]], check: Callable[[Any], None],
-                wait: bool, *, refused: bool = False) -> None:  # fmt: skip
-        """Submit one future-returning call; ``refused``: the server must fail it as a user error."""
+                wait: bool, *, refused: bool = False) -> bool:  # fmt: skip
+        """Submit one future-returning call; ``refused``: the server must fail it as a user error.
+
+        Returns whether the call fails: once it is settled, :meth:`settle` has asserted exactly that.
+        """
         fails = self.world.take_failure(endpoint) or refused
         self.world.expect(endpoint)
         self.pending.append(Pending(label, start(), fails, check))
         if wait or fails or self.world.armed_failure is not None:
             self.settle()  # an armed failure must hit a known call: no submit races it
+        return fails
 
     @rule(run=runs, text=st.sampled_from(TEXTS), wait=st.booleans())
     def forward_backward(self, run: Run, text: str, wait: bool) -> None:
@@ -227,8 +223,7 @@ class TinkerMachine(RuleBasedStateMachine):
         self.settle()
         taken = self.world.live(path) is not None  # without overwrite a live name is a user error (§8.6)
         save = lambda: run.client.save_state(name, ttl)  # noqa: E731
-        self._submit(f"save_state {path}", "save_weights", save, lambda _: None, True, refused=taken)
-        if not self._last_failed:
+        if not self._submit(f"save_state {path}", "save_weights", save, lambda _: None, True, refused=taken):
             self.world.saved(path, run.owner, "weights", ttl)
         return path
 
@@ -236,14 +231,9 @@ class TinkerMachine(RuleBasedStateMachine):
     def save_weights_for_sampler(self, run: Run, name: str, ttl: int | None) -> str:
         fired("save_weights_for_sampler")
         path = f"tinker://{run.client.model_id}/sampler_weights/{name}"
-        self._submit(
-            f"save_weights_for_sampler {path}",
-            "save_weights_for_sampler",
-            lambda: run.client.save_weights_for_sampler(name, ttl),
-            lambda _: None,
-            True,
-        )
-        if not self._last_failed:  # sampler weights overwrite by default (§8.6)
+        save = lambda: run.client.save_weights_for_sampler(name, ttl)  # noqa: E731
+        if not self._submit(f"save_weights_for_sampler {path}", "save_weights_for_sampler", save, lambda _: None, True):
+            # sampler weights overwrite by default (§8.6)
             self.world.saved(path, run.owner, "sampler_weights", ttl)
         return path
 
@@ -379,19 +369,15 @@ class TinkerMachine(RuleBasedStateMachine):
 
     def settle(self) -> None:
         """Await every pending future once, in submission order."""
-        self._last_failed = False
         while self.pending:
             item = self.pending.pop(0)
             try:
                 result = item.future.result(timeout=60)
             except RequestFailed:
                 assert item.fails, f"{item.label}: failed, but no failure was injected"
-                self._last_failed = True
                 continue
             assert not item.fails, f"{item.label}: succeeded, but its future was failed by the fault plan"
             item.check(result)
-
-    _last_failed = False
 
     # -- invariants ---------------------------------------------------------------------------------
 

@@ -6,9 +6,10 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 
-from contracts import Datum, EncodedTextChunk, ModelInput, TensorData
+from contract_datums import datum
+
+from contracts import Datum
 from mock_server.journal import JournalEntry
-from mock_server.tokenizer import encode
 
 BASE_MODEL = "Qwen/Qwen3-8B"
 SENTENCES = (
@@ -16,15 +17,6 @@ SENTENCES = (
     "Training loss goes down when the learning rate is right.",
     "A session sends a heartbeat every ten seconds.",
 )
-
-
-def datum(text: str, *, weights: bool = True) -> Datum:
-    """Next-token prediction: inputs are the tokens but the last, targets the tokens but the first."""
-    ids = encode(text)
-    inputs = {"target_tokens": TensorData(data=ids[1:], dtype="int64")}
-    if weights:
-        inputs["weights"] = TensorData(data=[1.0] * (len(ids) - 1), dtype="float32")
-    return Datum(model_input=ModelInput(chunks=[EncodedTextChunk(tokens=ids[:-1])]), loss_fn_inputs=inputs)
 
 
 def dataset(texts: Sequence[str] = SENTENCES) -> list[Datum]:
