@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from ._base import RequestModel, ResponseModel
-from ._schema_rules import at_least_one_non_null, tinker_path_pattern
+from ._schema_rules import at_least_one_non_null, schema_rules, tinker_path_pattern
 from ._tensors import ModelInput, StopReason, TensorData
 
 __all__ = [
@@ -43,7 +43,7 @@ class SampleRequest(RequestModel):
     """Body of POST /api/v1/asample (§5 row 19, §5.1, §9.3)."""
 
     model_config = ConfigDict(
-        json_schema_extra=at_least_one_non_null("sampling_session_id", "model_path", "base_model")
+        json_schema_extra=schema_rules(at_least_one_non_null("sampling_session_id", "model_path", "base_model"))
     )
 
     num_samples: int = Field(default=1, json_schema_extra={"minimum": 1, "maximum": 128})
@@ -68,7 +68,7 @@ class SampleRequest(RequestModel):
 class CreateSamplingSessionRequest(RequestModel):
     """Body of POST /api/v1/create_sampling_session (§5 row 17, §5.1)."""
 
-    model_config = ConfigDict(json_schema_extra=at_least_one_non_null("model_path", "base_model"))
+    model_config = ConfigDict(json_schema_extra=schema_rules(at_least_one_non_null("model_path", "base_model")))
 
     session_id: str
     sampling_session_seq_id: int

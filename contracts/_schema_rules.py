@@ -9,14 +9,18 @@ accepts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
     "CHECKPOINT_TTL",
     "SAVE_TTL",
+    "SchemaRule",
     "all_or_none_non_null",
     "at_least_one_non_null",
+    "both_or_neither_non_null",
     "exactly_one_non_null",
+    "schema_rules",
     "tinker_path_pattern",
 ]
 
@@ -27,31 +31,65 @@ CHECKPOINT_TTL: dict[str, Any] = {"minimum": 3600, "maximum": 10 * 365 * 24 * 36
 SAVE_TTL: dict[str, Any] = {"minimum": 1}
 
 
-def _given(name: str) -> dict[str, Any]:
-    """The object has ``name`` with a value other than null."""
-    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+JsonSchema = dict[str, Any]
+# A rule reads the model's generated schema (its ``properties``) and returns the JSON-schema fragment it adds.
+SchemaRule = Callable[[JsonSchema], JsonSchema]
+_ANNOTATIONS = ("title", "description", "default", "examples")
 
 
-def exactly_one_non_null(*names: str) -> dict[str, Any]:
-    return {"oneOf": [_given(name) for name in names]}
+def _given(schema: JsonSchema, name: str) -> JsonSchema:
+    """The object has ``name`` with a value of the field's non-null type.
+
+    The branch restates the field's own schema minus ``null`` (rather than ``not: null``), so a
+    generator that draws the property from this branch alone still draws a valid value.
+    """
+    field = {k: v for k, v in schema["properties"][name].items() if k not in _ANNOTATIONS}
+    members = [m for m in field.pop("anyOf", []) if m != {"type": "null"}]
+    if len(members) == 1:
+        field.update(members[0])
+    elif members:
+        field["anyOf"] = members
+    return {"type": "object", "required": [name], "properties": {name: field}}
 
 
-def at_least_one_non_null(*names: str) -> dict[str, Any]:
-    return {"anyOf": [_given(name) for name in names]}
-
-
-def _absent(name: str) -> dict[str, Any]:
+def _absent(name: str) -> JsonSchema:
     """The object lacks ``name`` or has it null."""
-    return {"properties": {name: {"type": "null"}}}
+    return {"type": "object", "properties": {name: {"type": "null"}}}
 
 
-def all_or_none_non_null(first: str, second: str) -> dict[str, Any]:
+def exactly_one_non_null(*names: str) -> SchemaRule:
+    return lambda schema: {"oneOf": [_given(schema, name) for name in names]}
+
+
+def at_least_one_non_null(*names: str) -> SchemaRule:
+    return lambda schema: {"anyOf": [_given(schema, name) for name in names]}
+
+
+def all_or_none_non_null(first: str, second: str) -> SchemaRule:
     """``first`` given implies ``second`` given (as ``anyOf``: first absent, or second given)."""
-    return {"anyOf": [_absent(first), _given(second)]}
+    return lambda schema: {"anyOf": [_absent(first), _given(schema, second)]}
 
 
-def both_or_neither_non_null(first: str, second: str) -> dict[str, Any]:
-    return {"anyOf": [{"allOf": [_absent(first), _absent(second)]}, {"allOf": [_given(first), _given(second)]}]}
+def both_or_neither_non_null(first: str, second: str) -> SchemaRule:
+    return lambda schema: {
+        "anyOf": [
+            {"allOf": [_absent(first), _absent(second)]},
+            {"allOf": [_given(schema, first), _given(schema, second)]},
+        ]
+    }
+
+
+def schema_rules(*rules: SchemaRule) -> Callable[[JsonSchema], None]:
+    """A model's ``json_schema_extra``: its generated schema plus every rule (one, or an ``allOf``)."""
+
+    def extend(schema: JsonSchema) -> None:
+        fragments = [rule(schema) for rule in rules]
+        if len(fragments) == 1:
+            schema.update(fragments[0])
+        else:
+            schema["allOf"] = fragments
+
+    return extend
 
 
 def tinker_path_pattern(*kinds: str) -> str:

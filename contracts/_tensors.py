@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, Tag
 
 from ._base import RequestModel
-from ._schema_rules import both_or_neither_non_null
+from ._schema_rules import both_or_neither_non_null, schema_rules
 from ._tags import tagged
 
 __all__ = [
@@ -83,7 +83,9 @@ class TensorData(RequestModel):
     CSR tensors set both index lists and ``shape``; the SDK asserts that only when densifying.
     """
 
-    model_config = ConfigDict(json_schema_extra=both_or_neither_non_null("sparse_crow_indices", "sparse_col_indices"))
+    model_config = ConfigDict(
+        json_schema_extra=schema_rules(both_or_neither_non_null("sparse_crow_indices", "sparse_col_indices"))
+    )
 
     data: list[int] | list[float]
     dtype: TensorDtype

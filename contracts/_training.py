@@ -16,7 +16,13 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ._base import RequestModel, ResponseModel
 from ._optimizers import AdamOptimizerConfig, AdamParams, OptimizerConfig, OptimParams
-from ._schema_rules import SAVE_TTL, all_or_none_non_null, exactly_one_non_null, tinker_path_pattern
+from ._schema_rules import (
+    SAVE_TTL,
+    all_or_none_non_null,
+    exactly_one_non_null,
+    schema_rules,
+    tinker_path_pattern,
+)
 from ._tensors import ForwardBackwardInput, TensorData
 
 __all__ = [
@@ -124,7 +130,7 @@ class GetInfoResponse(ResponseModel):
 class OptimStepRequest(RequestModel):
     """Body of POST /api/v1/optim_step (§5 row 12, §5.1): the wire keys, not the SDK's ``optim_params``."""
 
-    model_config = ConfigDict(json_schema_extra=exactly_one_non_null("adam_params", "optimizer_params"))
+    model_config = ConfigDict(json_schema_extra=schema_rules(exactly_one_non_null("adam_params", "optimizer_params")))
 
     model_id: str
     seq_id: int | None = None
@@ -167,7 +173,7 @@ class SaveWeightsResponse(ResponseModel):
 class SaveWeightsForSamplerRequest(RequestModel):
     """Body of POST /api/v1/save_weights_for_sampler (§5 row 14, §5.1): a named save or an ephemeral one."""
 
-    model_config = ConfigDict(json_schema_extra=exactly_one_non_null("path", "sampling_session_seq_id"))
+    model_config = ConfigDict(json_schema_extra=schema_rules(exactly_one_non_null("path", "sampling_session_seq_id")))
 
     model_id: str
     path: str | None = None
@@ -230,12 +236,9 @@ class LoadWeightsRequest(RequestModel):
     """Body of POST /api/v1/load_weights (§5 row 16, §5.1, §8.1): legacy or create-via-load addressing."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "allOf": [
-                exactly_one_non_null("model_id", "session_id"),
-                all_or_none_non_null("session_id", "model_seq_id"),
-            ]
-        }
+        json_schema_extra=schema_rules(
+            exactly_one_non_null("model_id", "session_id"), all_or_none_non_null("session_id", "model_seq_id")
+        )
     )
 
     model_id: str | None = None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from contracts.catalogue import CATALOGUE
@@ -37,3 +39,33 @@ def test_protobuf_bodies_are_described_as_such() -> None:
 def test_server_serves_the_same_document(tinker_mock: MockTinker) -> None:
     served = httpx.get(f"{tinker_mock.base_url}/openapi.json").json()
     assert served == json.loads(json.dumps(build_openapi(tinker_mock.base_url)))
+
+
+def _rule_branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The branches of a component's exactly-one / at-least-one / both-or-neither rules (contracts._schema_rules)."""
+    found: list[dict[str, Any]] = []
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for branch in schema.get(keyword, []):
+            found += [branch] if "properties" in branch else _rule_branches(branch)
+    return found
+
+
+def test_each_rule_branch_states_its_properties_type_found_by_schemathesis() -> None:
+    """schemathesis drew ``"target_prompt_logprobs": {"sparse_crow_indices": "model_input", …}`` as valid
+    data: TensorData's both-or-neither rule said only ``not null`` for the index lists, and the generator
+    took that branch alone for the property's schema. Each rule branch now restates the property's own
+    non-null schema, so the branch by itself refuses a value of the wrong type."""
+    components = build_openapi()["components"]["schemas"]
+    branches = {name: _rule_branches(schema) for name, schema in components.items()}
+    assert {"TensorData", "SampleRequest", "LoadWeightsRequest", "OptimStepRequest"} <= {
+        n for n, b in branches.items() if b
+    }
+    for name, found in branches.items():
+        for branch in found:
+            assert branch.get("type") == "object", (name, branch)
+            for prop, prop_schema in branch["properties"].items():
+                assert "not" not in prop_schema, (name, prop, branch)
+    crow_given = next(b for b in _rule_branches(components["TensorData"]) if "required" in b)
+    given = {"sparse_crow_indices": "model_input", "sparse_col_indices": [0]}
+    assert not Draft202012Validator(crow_given).is_valid(given)
+    assert Draft202012Validator(crow_given).is_valid({**given, "sparse_crow_indices": [0, 1]})
