@@ -10,17 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import BeforeValidator, Tag
+from pydantic import BeforeValidator, Tag, TypeAdapter
 
 from ._base import RequestModel, ResponseModel
 from ._tags import tagged
 
+_DATETIME = TypeAdapter(datetime)
+
 
 def _timestamp_text(value: Any) -> Any:
-    """An event time is RFC 3339 text on the wire (§11); a bare number is not read as epoch seconds."""
+    """An event time is RFC 3339 text on the wire (§11); a bare number is not read as epoch seconds.
+
+    The text is parsed here, so strict validation (``mock_server.calls``) receives a datetime.
+    """
     if isinstance(value, (int, float)):
         raise ValueError("timestamp must be an RFC 3339 string, not a number")
-    return value
+    return _DATETIME.validate_python(value) if isinstance(value, str) else value
 
 
 Timestamp: TypeAlias = Annotated[datetime, BeforeValidator(_timestamp_text)]

@@ -22,6 +22,7 @@ from contracts import _sampling as smp
 from contracts.catalogue import Endpoint
 from contracts.proto import tinker_public_pb2 as pb
 from contracts.proto_json import decode_proto
+from contracts.request_json import validate_request_json
 from contracts.tensor_codec import WireFormatError
 
 __all__ = ["Exchange", "ExchangeCheck", "check_exchange", "metric_key_problems"]
@@ -44,14 +45,18 @@ class Exchange:
     future_origin: Endpoint | None = None
 
 
+def _problems(model: type[BaseModel], exc: ValidationError, where: str) -> list[str]:
+    return [
+        f"{where} breaks {model.__name__}: {'.'.join(map(str, e['loc'])) or '(body)'}: {e['msg']}"
+        for e in exc.errors(include_url=False)
+    ]
+
+
 def _validate(model: type[BaseModel], body: Any, where: str) -> list[str]:
     try:
         model.model_validate(body)
     except ValidationError as exc:
-        return [
-            f"{where} breaks {model.__name__}: {'.'.join(map(str, e['loc'])) or '(body)'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
-        ]
+        return _problems(model, exc, where)
     return []
 
 
@@ -87,8 +92,14 @@ def _check_request(ex: Exchange) -> list[str]:
         return _check_proto(ep.proto_request, ex.request_body, "request body")
     if ep.request is None:
         return []
-    body, problems = _json(ex.request_body, "request body")
-    return problems or _validate(ep.request, body, "request body")
+    _, problems = _json(ex.request_body, "request body")
+    if problems:
+        return problems
+    try:
+        validate_request_json(ep.request, ex.request_body)
+    except ValidationError as exc:
+        return _problems(ep.request, exc, "request body")
+    return []
 
 
 def _check_future_poll(ex: Exchange, body: Any) -> list[str]:

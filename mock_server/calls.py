@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from contracts._base import WireModel
 from contracts.catalogue import Endpoint
+from contracts.request_json import validate_request_json
 from mock_server.errors import ApiError, validation_error
 
 if TYPE_CHECKING:
@@ -60,15 +61,20 @@ class Call:
             ) from None
 
     def parse(self, model: type[M]) -> M:
-        """The JSON body validated against a contract model (400 bad JSON, 422 contract violation)."""
-        body = self.json_body()
-        if not isinstance(body, dict):
-            raise ApiError(
-                422, "invalid-body", f"body of {self.where} must be a JSON object, got {type(body).__name__}"
-            )
+        """The JSON body validated against a contract model (400 bad JSON, 422 contract violation).
+
+        Strictly typed, as :func:`contracts.request_json.validate_request_json` says.
+        """
+        if not self.body:
+            raise ApiError.bad_request("empty-body", f"{self.where} needs a JSON body")
         try:
-            return model.model_validate(body)
+            return validate_request_json(model, self.body)
         except ValidationError as exc:
+            body = self.json_body()  # a body that is not JSON is a 400 naming the parse error
+            if not isinstance(body, dict):
+                raise ApiError(
+                    422, "invalid-body", f"body of {self.where} must be a JSON object, got {type(body).__name__}"
+                ) from None
             raise validation_error(f"body of {self.where}", exc) from None
 
     def query(self, model: type[M]) -> M:
