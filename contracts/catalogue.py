@@ -37,6 +37,7 @@ Generation = Literal["0.15", "0.22", "0.30", "0.38"]
 ALL_GENERATIONS: frozenset[Generation] = frozenset({"0.15", "0.22", "0.30", "0.38"})
 
 _PARAM = re.compile(r"\{([a-z_]+)\}")
+_CHECKPOINT_ID = re.compile(r"^(weights|sampler_weights|external_weights)/[^/]+$")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Endpoint:
     proto_result: type[Message] | None = None
     query: type[BaseModel] | None = None
     request_type: str | None = None
-    # Path parameters whose values contain exactly one "/" (checkpoint ids: "weights/<name>").
+    # Path parameters whose values may contain one "/" (checkpoint ids: "weights/<name>").
     slash_params: frozenset[str] = frozenset()
     generations: frozenset[Generation] = ALL_GENERATIONS
     tags: tuple[str, ...] = field(default=())
@@ -72,16 +73,20 @@ class Endpoint:
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
-        """Regex matching concrete paths; slash params take two segments, others one."""
+        """Regex matching concrete paths; slash params take one or two segments, others one."""
         regex = ""
         pos = 0
         for m in _PARAM.finditer(self.path):
             regex += re.escape(self.path[pos : m.start()])
-            segment = r"[^/]+/[^/]+" if m.group(1) in self.slash_params else r"[^/]+"
+            segment = r"[^/]+(?:/[^/]+)?" if m.group(1) in self.slash_params else r"[^/]+"
             regex += f"(?P<{m.group(1)}>{segment})"
             pos = m.end()
         regex += re.escape(self.path[pos:])
         return re.compile(f"^{regex}$")
+
+    @cached_property
+    def literal_segments(self) -> int:
+        return sum(1 for part in self.path.split("/") if part and not _PARAM.fullmatch(part))
 
 
 _CKPT = frozenset({"checkpoint_id"})
@@ -675,14 +680,27 @@ def endpoint_named(name: str) -> Endpoint:
         raise KeyError(f"no endpoint named {name!r} in the catalogue") from None
 
 
+def _fit(endpoint: Endpoint, match: re.Match[str]) -> tuple[bool, int]:
+    """How well ``endpoint`` explains a path: well-formed checkpoint ids first, then the longer literal template."""
+    well_formed = all(_CHECKPOINT_ID.match(match[name]) for name in endpoint.slash_params)
+    return well_formed, endpoint.literal_segments
+
+
 def endpoints_at(path: str) -> list[Endpoint]:
     """The endpoints serving ``path``, any method.
 
     A path spelled exactly like a parameter-free endpoint is that endpoint's resource alone:
     ``/api/v1/sessions/search`` is the search, not the session ``search`` of ``/sessions/{session_id}``.
+    A checkpoint path can read two ways (``…/checkpoints/0/publish``: checkpoint ``0/publish``, or
+    publishing checkpoint ``0``); the reading with a well-formed ``<kind>/<name>`` id wins, else the
+    longer template, so ``…/checkpoints/weights/publish`` is the checkpoint named ``publish``.
     """
     fixed = [e for e in CATALOGUE if not e.params and e.path == path]
-    return fixed or [e for e in CATALOGUE if e.pattern.match(path)]
+    if fixed:
+        return fixed
+    matches = [(e, m) for e in CATALOGUE if (m := e.pattern.match(path))]
+    best = max((_fit(e, m) for e, m in matches), default=None)
+    return [e for e, m in matches if _fit(e, m) == best]
 
 
 def match_endpoint(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
