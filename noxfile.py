@@ -99,4 +99,4 @@ def fuzz(session: nox.Session) -> None:
     seed = session.posargs[0] if session.posargs else str(random.SystemRandom().randrange(2**31))
     session.log(f"fuzz seed {seed}")
     env = {"TINKER_HARNESS_FUZZ_EXAMPLES": "300", "TINKER_HARNESS_FUZZ_SEED": seed}
-    session.run("pytest", "-n", "auto", "tests/properties", "tests/server/test_fuzz_no_server_errors.py", env=env)
+    session.run("pytest", "-n", "auto", "tests/properties", "tests/schema", env=env)
