@@ -7,7 +7,8 @@ only by ``advance_clock``) and fault plan. The adapter process is started with
 adapter can skip loading optional heavy dependencies). Steps run in order; runner operations
 (``advance_clock``, ``sleep``, ``wait_for``, ``set_faults``, ``fetch_urls``) act on the server.
 The first step whose outcome differs from the expectation ends the scenario; otherwise the wire
-checks run on the journal once the adapter has exited. Outcomes are :class:`ScenarioResult`.
+checks run on the journal once the adapter has exited. Outcomes are :class:`ScenarioResult`, which
+also keeps the adapter's answer to each step and the journal, for comparing two adapters' runs.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from mock_server.faults.plan import FaultPlan
 from mock_server.journal import JournalEntry
 from mock_server.pytest_plugin import MockTinker, start_mock
 from scenarios.adapter_process import AdapterProcess, AdapterProtocolError
-from scenarios.protocol import Hello
+from scenarios.protocol import Hello, ResultMessage
 from scenarios.schema import Scenario, WireCheck
 from scenarios.step_runner import StepFailed, StepRunner, StepSkipped, resolve_refs
 from scenarios.wire import Failure, StepMarks, describe, evaluate, request_violations
@@ -45,6 +46,9 @@ class ScenarioResult:
     reason: str | None = None  # why unsupported / skipped
     stderr: str = ""
     journal: list[str] = field(default_factory=list)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # named step results (``as:``)
+    answers: dict[int, ResultMessage] = field(default_factory=dict)  # step index -> the adapter's answer
+    entries: list[JournalEntry] = field(default_factory=list)  # the whole journal, once the adapter exited
 
 
 def adapter_env(mock: MockTinker, scenario: Scenario, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -126,6 +130,7 @@ def run_scenario(
             process.stop()
             result.stderr = process.stderr_tail()
         entries = mock.journal.entries()
+        result.results, result.answers, result.entries = steps.results, steps.answers, entries
         if result.status == "pass":
             checks = [_check(check, entries, marks, steps.results) for check in scenario.wire]
             if not scenario.allow_request_violations:

@@ -85,6 +85,7 @@ class StepRunner:
         self.marks = marks
         self.deadline = deadline
         self.results: dict[str, dict[str, Any]] = {}
+        self.answers: dict[int, ResultMessage] = {}  # step index -> the adapter's answer
         self._runner_ops: dict[str, Callable[[AnyStep], None]] = {
             "advance_clock": self._advance_clock,
             "sleep": self._sleep,
@@ -128,6 +129,7 @@ class StepRunner:
         if remaining <= 0:
             raise StepFailed(f"{label}: scenario timeout", f"done within {self.scenario.timeout:g} s", ["time ran out"])
         answer = self.process.request(message, timeout=min(step.timeout, remaining))
+        self.answers[index] = answer
         if isinstance(step, Await):
             self._record(step.args.ref, answer)
         elif step.as_ is not None:

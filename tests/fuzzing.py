@@ -48,13 +48,10 @@ def reproducer_on_failure(name: str, plan: Budget, imports: str) -> Iterator[Non
 
 
 def _script(path: Path, failure: BaseException, plan: Budget, imports: str) -> str:
-    notes = [n for n in getattr(failure, "__notes__", []) if not n.startswith(("Falsifying", "You can reproduce"))]
-    program = [
-        line
-        for note in notes
-        for line in note.splitlines()
-        if not line.startswith(("Failing test case", "You can reproduce"))
-    ]
+    # Hypothesis's own notes name the failing call (over several lines for @given tests); the program is the rest.
+    own = ("Falsifying", "Failing ", "You can reproduce")
+    notes = [n for n in getattr(failure, "__notes__", []) if not n.startswith(own)]
+    program = [line for note in notes for line in note.splitlines() if not line.startswith(own)]
     summary = f"{type(failure).__name__}: {str(failure).splitlines()[0] if str(failure) else ''}"
     header = [
         f'"""Reproducer: {summary[:300]}',

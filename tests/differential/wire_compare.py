@@ -1,8 +1,11 @@
 """Comparing two journals of the same flow: endpoint order, request bodies and protocol headers, modulo ids.
 
-The documented differences between the reference client and the official SDK are an explicit, commented
-allow-list (:data:`ALLOWED`); each entry is a rule that rewrites or drops journal rows before comparison,
-and :func:`compare` reports which rules fired so a stale entry is noticed.
+Normalisation removes what varies from run to run on either side: UUIDs (numbered by first appearance),
+the reference client's version suffix, background heartbeats, and where a pipelined future's polls fall
+among later submissions (see :func:`polls_after_submission`). The documented differences between the
+reference client and the official SDK are an explicit, commented allow-list (:data:`ALLOWED`); each entry
+is a rule that rewrites or drops journal rows before comparison, and :func:`compare` reports which rules
+fired so a stale entry is noticed.
 """
 
 from __future__ import annotations
@@ -78,8 +81,32 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
     return fn(value) if isinstance(value, str) else value
 
 
+def polls_after_submission(entries: Sequence[JournalEntry]) -> list[JournalEntry]:
+    """Each future's polls moved to follow its submission directly; the identity when every call was awaited.
+
+    Both clients poll a future from a background task as soon as its submission is answered, so the
+    polls of a pipelined future (§8.2) interleave with later submissions in an order neither controls.
+    What the protocol fixes is kept: the order of the submissions (seq_id) and of each future's polls.
+    """
+    polls: dict[str, list[JournalEntry]] = {}
+    for entry in entries:
+        if entry.endpoint == "retrieve_future" and entry.future_request_id is not None:
+            polls.setdefault(entry.future_request_id, []).append(entry)
+    submitted = {
+        e.future_request_id for e in entries if e.endpoint != "retrieve_future" and e.future_request_id in polls
+    }
+    ordered: list[JournalEntry] = []
+    for entry in entries:
+        if entry.endpoint == "retrieve_future" and entry.future_request_id in submitted:
+            continue
+        ordered.append(entry)
+        if entry.endpoint != "retrieve_future" and entry.future_request_id in submitted:
+            ordered += polls[entry.future_request_id]
+    return ordered
+
+
 def normalise(entries: Sequence[JournalEntry]) -> list[Row]:
-    """Foreground rows with UUIDs numbered by first appearance and the reference client's version suffix cut."""
+    """Foreground rows, polls after their submission, UUIDs numbered by first appearance, version suffix cut."""
     names: dict[str, str] = {}
 
     def text(value: str) -> str:
@@ -87,7 +114,7 @@ def normalise(entries: Sequence[JournalEntry]) -> list[Row]:
         return UUID.sub(lambda m: names.setdefault(m.group(0), f"<id{len(names)}>"), value)
 
     rows = []
-    for entry in entries:
+    for entry in polls_after_submission(entries):
         if entry.endpoint in BACKGROUND:
             continue
         headers = tuple((h, text(entry.request_headers[h])) for h in PROTOCOL_HEADERS if h in entry.request_headers)
