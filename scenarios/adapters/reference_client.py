@@ -63,6 +63,7 @@ def error_of(exc: BaseException) -> dict[str, Any]:
     kind = "adapter_error"
     if isinstance(exc, rc.RequestFailed):
         kind = f"request_failed:{exc.category}"
+        status = None  # the failure came in a 200 poll answer: no HTTP error status was involved
     elif isinstance(exc, rc.FutureExpired):
         kind = "future_expired"
     elif isinstance(exc, rc.FuturePollFailed):
