@@ -14,7 +14,7 @@ from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from ._base import RequestModel, ResponseModel
 from ._optimizers import AdamOptimizerConfig, OptimizerConfig
-from ._schema_rules import CHECKPOINT_TTL, tinker_path_pattern
+from ._schema_rules import CHECKPOINT_TTL, tinker_path_pattern, when_given
 
 __all__ = [
     "Checkpoint",
@@ -129,7 +129,7 @@ def parse_tinker_path(path: str) -> ParsedCheckpointTinkerPath:
 class WeightsInfoRequest(RequestModel):
     """Body of POST /api/v1/weights_info (§5 row 35)."""
 
-    tinker_path: str = Field(json_schema_extra={"pattern": tinker_path_pattern()})
+    tinker_path: str = Field(json_schema_extra=when_given(pattern=tinker_path_pattern()))
 
 
 class WeightsInfoResponse(ResponseModel):
@@ -150,7 +150,7 @@ class CopyWeightsRequest(RequestModel):
     session_id: str | None = None
     model_seq_id: int | None = None
     destination_project_id: str | None = None
-    source_path: str = Field(json_schema_extra={"pattern": tinker_path_pattern("weights", "sampler_weights")})
+    source_path: str = Field(json_schema_extra=when_given(pattern=tinker_path_pattern("weights", "sampler_weights")))
     ttl_seconds: int | None = Field(default=None, json_schema_extra=CHECKPOINT_TTL)
     weights_access_token: str | None = None
 

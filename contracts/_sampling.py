@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from ._base import RequestModel, ResponseModel
-from ._schema_rules import at_least_one_non_null, schema_rules, tinker_path_pattern
+from ._schema_rules import at_least_one_non_null, schema_rules, tinker_path_pattern, when_given
 from ._tensors import ModelInput, StopReason, TensorData
 
 __all__ = [
@@ -46,12 +46,12 @@ class SampleRequest(RequestModel):
         json_schema_extra=schema_rules(at_least_one_non_null("sampling_session_id", "model_path", "base_model"))
     )
 
-    num_samples: int = Field(default=1, json_schema_extra={"minimum": 1, "maximum": 128})
+    num_samples: int = Field(default=1, json_schema_extra=when_given(minimum=1, maximum=128))
     prompt: ModelInput
     sampling_params: SamplingParams
     base_model: str | None = None
     model_path: str | None = Field(
-        default=None, json_schema_extra={"pattern": tinker_path_pattern("weights", "sampler_weights")}
+        default=None, json_schema_extra=when_given(pattern=tinker_path_pattern("weights", "sampler_weights"))
     )
     sampling_session_id: str | None = None
     seq_id: int | None = None
@@ -74,7 +74,7 @@ class CreateSamplingSessionRequest(RequestModel):
     sampling_session_seq_id: int
     base_model: str | None = None
     model_path: str | None = Field(
-        default=None, json_schema_extra={"pattern": tinker_path_pattern("weights", "sampler_weights")}
+        default=None, json_schema_extra=when_given(pattern=tinker_path_pattern("weights", "sampler_weights"))
     )
     type: Literal["create_sampling_session"] = "create_sampling_session"
 

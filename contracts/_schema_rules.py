@@ -22,19 +22,33 @@ __all__ = [
     "exactly_one_non_null",
     "schema_rules",
     "tinker_path_pattern",
+    "when_given",
 ]
 
 CHECKPOINT_KINDS = ("weights", "sampler_weights", "external_weights")
-# ttl_seconds of the REST checkpoint calls: 1 hour to 10 years (`tinker checkpoint set-ttl`, copy_weights).
-CHECKPOINT_TTL: dict[str, Any] = {"minimum": 3600, "maximum": 10 * 365 * 24 * 3600}
-# ttl_seconds of a save: any positive number of seconds.
-SAVE_TTL: dict[str, Any] = {"minimum": 1}
-
-
 JsonSchema = dict[str, Any]
 # A rule reads the model's generated schema (its ``properties``) and returns the JSON-schema fragment it adds.
 SchemaRule = Callable[[JsonSchema], JsonSchema]
 _ANNOTATIONS = ("title", "description", "default", "examples")
+
+
+def when_given(**keywords: Any) -> Callable[[JsonSchema], None]:
+    """A field's ``json_schema_extra``: constraints on its value, placed on the non-null members of an
+    optional field's ``anyOf`` (beside the ``anyOf`` they would be easy for a generator to overlook)."""
+
+    def constrain(schema: JsonSchema) -> None:
+        members = schema.get("anyOf", [schema])
+        for member in members:
+            if member != {"type": "null"}:
+                member.update(keywords)
+
+    return constrain
+
+
+# ttl_seconds of the REST checkpoint calls: 1 hour to 10 years (`tinker checkpoint set-ttl`, copy_weights).
+CHECKPOINT_TTL = when_given(minimum=3600, maximum=10 * 365 * 24 * 3600)
+# ttl_seconds of a save: any positive number of seconds.
+SAVE_TTL = when_given(minimum=1)
 
 
 def _given(schema: JsonSchema, name: str) -> JsonSchema:

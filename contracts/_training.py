@@ -22,6 +22,7 @@ from ._schema_rules import (
     exactly_one_non_null,
     schema_rules,
     tinker_path_pattern,
+    when_given,
 )
 from ._tensors import ForwardBackwardInput, TensorData
 
@@ -247,7 +248,7 @@ class LoadWeightsRequest(RequestModel):
     model_seq_id: int | None = None
     base_model: str | None = None
     user_metadata: dict[str, Any] | None = None
-    path: str = Field(json_schema_extra={"pattern": tinker_path_pattern("weights")})
+    path: str = Field(json_schema_extra=when_given(pattern=tinker_path_pattern("weights")))
     optimizer: bool
     optimizer_config: OptimizerConfig | None = None
     weights_access_token: str | None = None

@@ -69,3 +69,26 @@ def test_each_rule_branch_states_its_properties_type_found_by_schemathesis() -> 
     given = {"sparse_crow_indices": "model_input", "sparse_col_indices": [0]}
     assert not Draft202012Validator(crow_given).is_valid(given)
     assert Draft202012Validator(crow_given).is_valid({**given, "sparse_crow_indices": [0, 1]})
+
+
+VALUE_KEYWORDS = {"pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "format", "minLength"}
+
+
+def test_an_optional_fields_constraints_sit_on_its_value_type_found_by_schemathesis() -> None:
+    """With a large budget schemathesis drew ``"model_path": "session_heartbeat"`` as valid data for
+    ``asample``: the tinker-path ``pattern`` stood beside the field's ``anyOf [string, null]``, and the
+    generator read only the ``anyOf``. Constraints of an optional field now sit on its non-null member."""
+    components = build_openapi()["components"]["schemas"]
+    beside = [
+        (name, prop, sorted(VALUE_KEYWORDS & set(schema)))
+        for name, component in components.items()
+        for prop, schema in component.get("properties", {}).items()
+        if "anyOf" in schema and VALUE_KEYWORDS & set(schema)
+    ]
+    assert beside == []
+    model_path = components["SampleRequest"]["properties"]["model_path"]
+    assert not Draft202012Validator(model_path).is_valid("session_heartbeat")
+    assert Draft202012Validator(model_path).is_valid("tinker://run-1/sampler_weights/final")
+    assert Draft202012Validator(model_path).is_valid(None)
+    ttl = components["SaveWeightsRequest"]["properties"]["ttl_seconds"]
+    assert not Draft202012Validator(ttl).is_valid(0) and Draft202012Validator(ttl).is_valid(None)
