@@ -105,8 +105,35 @@ def polls_after_submission(entries: Sequence[JournalEntry]) -> list[JournalEntry
     return ordered
 
 
+def submissions_in_seq_id_order(entries: Sequence[JournalEntry]) -> list[JournalEntry]:
+    """A model's submissions reordered by ``seq_id`` among the places they hold; others stay put.
+
+    A client numbers pipelined calls when they are made, but the official SDK may send them in
+    another order (a ``save_weights_for_sampler`` can reach the wire after the ``forward_backward``
+    called after it); the server executes by ``seq_id`` (§7.2, §8.2). So what is compared is the
+    numbering, which is the call order, not the arrival order.
+    """
+    ordered = list(entries)
+    places: dict[str, list[int]] = {}
+    for index, entry in enumerate(entries):
+        body = entry.request_body
+        if (
+            entry.endpoint != "retrieve_future"
+            and isinstance(body, dict)
+            and isinstance(body.get("model_id"), str)
+            and isinstance(body.get("seq_id"), int)
+        ):
+            places.setdefault(body["model_id"], []).append(index)
+    for indices in places.values():
+        by_seq_id = sorted((entries[i] for i in indices), key=lambda e: e.request_body["seq_id"])
+        for index, entry in zip(indices, by_seq_id, strict=True):
+            ordered[index] = entry
+    return ordered
+
+
 def normalise(entries: Sequence[JournalEntry]) -> list[Row]:
-    """Foreground rows, polls after their submission, UUIDs numbered by first appearance, version suffix cut."""
+    """Foreground rows, submissions by seq_id, polls after their submission, UUIDs numbered by first
+    appearance, version suffix cut."""
     names: dict[str, str] = {}
 
     def text(value: str) -> str:
@@ -114,7 +141,7 @@ def normalise(entries: Sequence[JournalEntry]) -> list[Row]:
         return UUID.sub(lambda m: names.setdefault(m.group(0), f"<id{len(names)}>"), value)
 
     rows = []
-    for entry in polls_after_submission(entries):
+    for entry in polls_after_submission(submissions_in_seq_id_order(entries)):
         if entry.endpoint in BACKGROUND:
             continue
         headers = tuple((h, text(entry.request_headers[h])) for h in PROTOCOL_HEADERS if h in entry.request_headers)
