@@ -109,8 +109,9 @@ def submissions_in_seq_id_order(entries: Sequence[JournalEntry]) -> list[Journal
     """A model's submissions reordered by ``seq_id`` among the places they hold; others stay put.
 
     A client numbers pipelined calls when they are made, but the official SDK may send them in
-    another order (a ``save_weights_for_sampler`` can reach the wire after the ``forward_backward``
-    called after it); the server executes by ``seq_id`` (§7.2, §8.2). So what is compared is the
+    another order: its ``TrainingClient._take_turn`` lets call n+1 start once call n has *entered*
+    its turn, so a ``save_weights_for_sampler`` can reach the wire after the ``forward_backward``
+    called after it. The server executes by ``seq_id`` (§7.2, §8.2), so what is compared is the
     numbering, which is the call order, not the arrival order.
     """
     ordered = list(entries)
