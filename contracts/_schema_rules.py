@@ -13,7 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "CHECKPOINT_KINDS",
     "CHECKPOINT_TTL",
+    "MAX_TTL_SECONDS",
+    "MIN_TTL_SECONDS",
     "SAVE_TTL",
     "SchemaRule",
     "all_or_none_non_null",
@@ -46,7 +49,9 @@ def when_given(**keywords: Any) -> Callable[[JsonSchema], None]:
 
 
 # ttl_seconds of the REST checkpoint calls: 1 hour to 10 years (`tinker checkpoint set-ttl`, copy_weights).
-CHECKPOINT_TTL = when_given(minimum=3600, maximum=10 * 365 * 24 * 3600)
+MIN_TTL_SECONDS = 3600
+MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
+CHECKPOINT_TTL = when_given(minimum=MIN_TTL_SECONDS, maximum=MAX_TTL_SECONDS)
 # ttl_seconds of a save: any positive number of seconds.
 SAVE_TTL = when_given(minimum=1)
 

@@ -28,6 +28,7 @@ from contracts import _sessions as sess
 from contracts import _telemetry as tel
 from contracts import _training as trn
 from contracts._base import WireModel
+from contracts._schema_rules import CHECKPOINT_KINDS
 from contracts.proto import tinker_public_pb2 as pb
 
 __all__ = ["CATALOGUE", "Encoding", "Endpoint", "Generation", "endpoint_named", "endpoints_at", "match_endpoint"]
@@ -37,7 +38,7 @@ Generation = Literal["0.15", "0.22", "0.30", "0.38"]
 ALL_GENERATIONS: frozenset[Generation] = frozenset({"0.15", "0.22", "0.30", "0.38"})
 
 _PARAM = re.compile(r"\{([a-z_]+)\}")
-_CHECKPOINT_ID = re.compile(r"^(weights|sampler_weights|external_weights)/[^/]+$")
+_CHECKPOINT_ID = re.compile(rf"^({'|'.join(CHECKPOINT_KINDS)})/[^/]+$")
 
 
 @dataclass(frozen=True)
@@ -698,9 +699,9 @@ def endpoints_at(path: str) -> list[Endpoint]:
     fixed = [e for e in CATALOGUE if not e.params and e.path == path]
     if fixed:
         return fixed
-    matches = [(e, m) for e in CATALOGUE if (m := e.pattern.match(path))]
-    best = max((_fit(e, m) for e, m in matches), default=None)
-    return [e for e, m in matches if _fit(e, m) == best]
+    fits = [(e, _fit(e, m)) for e in CATALOGUE if (m := e.pattern.match(path))]
+    best = max((fit for _, fit in fits), default=None)
+    return [e for e, fit in fits if fit == best]
 
 
 def match_endpoint(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:

@@ -92,13 +92,11 @@ def _check_request(ex: Exchange) -> list[str]:
         return _check_proto(ep.proto_request, ex.request_body, "request body")
     if ep.request is None:
         return []
-    _, problems = _json(ex.request_body, "request body")
-    if problems:
-        return problems
     try:
         validate_request_json(ep.request, ex.request_body)
     except ValidationError as exc:
-        return _problems(ep.request, exc, "request body")
+        _, not_json = _json(ex.request_body, "request body")
+        return not_json or _problems(ep.request, exc, "request body")
     return []
 
 

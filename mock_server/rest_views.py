@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from contracts._checkpoints import Checkpoint, TrainingRun
+from contracts._schema_rules import CHECKPOINT_KINDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS
 from mock_server.audit import sync_created
 from mock_server.errors import ApiError
 from mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
@@ -40,9 +41,6 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_KINDS = ("weights", "sampler_weights", "external_weights")
-MIN_TTL_SECONDS = 3600  # "between 1 hour (3600) and 10 years" (RestClient.copy_weights, `tinker checkpoint set-ttl`)
-MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
 
 
 def timestamp(seconds: float) -> datetime:
@@ -153,7 +151,7 @@ def visible_sessions(server: MockServer, owner: str, scope: str) -> list[Session
 def owned_checkpoint(call: Call, *, allow_public: bool = False) -> CheckpointRecord:
     """The live checkpoint named by the path (the caller's own, or with ``allow_public`` a public one)."""
     run_id, checkpoint_id = call.path_params["training_run_id"], call.path_params["checkpoint_id"]
-    if checkpoint_id.split("/", 1)[0] not in _KINDS:
+    if checkpoint_id.split("/", 1)[0] not in CHECKPOINT_KINDS:
         raise ApiError.bad_request(
             "invalid-checkpoint-id",
             f"checkpoint id {checkpoint_id!r} must be weights/<name>, sampler_weights/<name> "

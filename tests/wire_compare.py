@@ -1,11 +1,12 @@
 """Comparing two journals of the same flow: endpoint order, request bodies and protocol headers, modulo ids.
 
 Normalisation removes what varies from run to run on either side: UUIDs (numbered by first appearance),
-the reference client's version suffix, background heartbeats, and where a pipelined future's polls fall
-among later submissions (see :func:`polls_after_submission`). The documented differences between the
-reference client and the official SDK are an explicit, commented allow-list (:data:`ALLOWED`); each entry
-is a rule that rewrites or drops journal rows before comparison, and :func:`compare` reports which rules
-fired so a stale entry is noticed.
+the reference client's version suffix, background heartbeats, the order in which a model's pipelined
+submissions arrive (compared in ``seq_id`` order, :func:`submissions_in_seq_id_order`), and where a
+pipelined future's polls fall among later submissions (:func:`polls_after_submission`).
+The documented differences between the reference client and the official SDK are an explicit,
+commented allow-list (:data:`ALLOWED`); each entry is a rule that rewrites or drops journal rows
+before comparison, and :func:`compare` reports which rules fired so a stale entry is noticed.
 """
 
 from __future__ import annotations
