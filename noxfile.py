@@ -56,7 +56,7 @@ def conformance_versions(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     adapters = []
     for version in SDK_VERSIONS:
-        python = session.run("python", "-m", "scenarios.sdk_envs", version, silent=True)
+        python = session.run("python", "-m", "tinker_harness.scenarios.sdk_envs", version, silent=True)
         adapters += ["--adapter", f"{str(python).strip()} scenarios/adapters/python_sdk.py"]
     session.run(
         "tinker-harness",

@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 from benchmarks.measure import Result, markdown
-from scenarios.catalog import load_catalog
-from scenarios.conform import probe, run_adapter
+from tinker_harness.scenarios.catalog import load_catalog
+from tinker_harness.scenarios.conform import probe, run_adapter
 
 ADAPTERS = {
-    "reference": [sys.executable, "-m", "scenarios.adapters.reference_client"],
+    "reference": [sys.executable, "-m", "tinker_harness.scenarios.adapters.reference_client"],
     "sdk": [sys.executable, str(Path(__file__).resolve().parents[1] / "scenarios" / "adapters" / "python_sdk.py")],
 }
 

@@ -14,9 +14,9 @@ from collections import Counter
 
 from benchmarks.measure import Result, own_cpu_seconds
 from benchmarks.processes import RssSampler, mock_cli
-from contracts import AdamParams, Datum, EncodedTextChunk, ModelInput, SamplingParams, TensorData
-from mock_server.tokenizer import encode
-from reference_client import AsyncReferenceClient
+from tinker_harness.contracts import AdamParams, Datum, EncodedTextChunk, ModelInput, SamplingParams, TensorData
+from tinker_harness.mock_server.tokenizer import encode
+from tinker_harness.reference_client import AsyncReferenceClient
 
 SESSIONS = 1000
 SECTION = "Scale"

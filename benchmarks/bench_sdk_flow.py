@@ -14,9 +14,9 @@ def one_flow() -> float:
     import tinker
     from tinker import types
 
-    from mock_server.config import ServerConfig
-    from mock_server.pytest_plugin import start_mock
-    from mock_server.tokenizer import encode
+    from tinker_harness.mock_server.config import ServerConfig
+    from tinker_harness.mock_server.pytest_plugin import start_mock
+    from tinker_harness.mock_server.tokenizer import encode
 
     mock = start_mock(ServerConfig(client_config={"use_pyqwest_transport": True}))
     os.environ.update(mock.env)

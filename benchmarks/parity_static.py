@@ -26,11 +26,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.measure import Result  # noqa: E402
-from contracts.surface import SurfaceManifest, load  # noqa: E402
-from reports.elixir import extract_port  # noqa: E402
-from reports.mapping.names import snake  # noqa: E402
-from reports.parity import run_parity  # noqa: E402
-from reports.static.constants import ALIASES  # noqa: E402
+from tinker_harness.contracts.surface import SurfaceManifest, load  # noqa: E402
+from tinker_harness.reports.elixir import extract_port  # noqa: E402
+from tinker_harness.reports.mapping.names import snake  # noqa: E402
+from tinker_harness.reports.parity import run_parity  # noqa: E402
+from tinker_harness.reports.static.constants import ALIASES  # noqa: E402
 
 APP = "Tinkex"
 _RESERVED = {

@@ -28,7 +28,7 @@ from benchmarks.skyrl_tx.servers import (
     wait_first_answer,
     wait_ready_for_work,
 )
-from scenarios.sdk_envs import SdkEnvError, ensure_sdk_env
+from tinker_harness.scenarios.sdk_envs import SdkEnvError, ensure_sdk_env
 
 SIMPLE_ENDPOINTS = ("/api/v1/healthz", "/api/v1/get_server_capabilities")
 

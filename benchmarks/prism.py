@@ -46,7 +46,7 @@ def prism_version() -> str:
 
 def openapi_document(port: int) -> Path:
     """The generated OpenAPI document, with Prism's own address as its server URL."""
-    from contracts.openapi import build_openapi
+    from tinker_harness.contracts.openapi import build_openapi
 
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / "openapi.json"

@@ -138,7 +138,7 @@ class RssSampler(threading.Thread):
 
 def mock_cli(*extra: str) -> ServerProcess:
     """``tinker-harness serve`` exactly as a user runs it (default server stack)."""
-    return ServerProcess("mock", [sys.executable, "-m", "mock_server", "serve", "--port", "0", *extra])
+    return ServerProcess("mock", [sys.executable, "-m", "tinker_harness", "serve", "--port", "0", *extra])
 
 
 def mock_variant(variant: str) -> ServerProcess:

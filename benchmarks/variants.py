@@ -34,7 +34,7 @@ def installed(variant: str) -> bool:
 
 
 def build_app() -> ASGIApp:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
     return MockServer().app
 

@@ -18,18 +18,18 @@ from typing import Literal
 from google.protobuf.message import Message
 from pydantic import BaseModel
 
-from contracts import _admin as admin
-from contracts import _checkpoints as ckpt
-from contracts import _futures as fut
-from contracts import _queries as q
-from contracts import _sampling as smp
-from contracts import _service as svc
-from contracts import _sessions as sess
-from contracts import _telemetry as tel
-from contracts import _training as trn
-from contracts._base import WireModel
-from contracts._schema_rules import CHECKPOINT_KINDS
-from contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts import _admin as admin
+from tinker_harness.contracts import _checkpoints as ckpt
+from tinker_harness.contracts import _futures as fut
+from tinker_harness.contracts import _queries as q
+from tinker_harness.contracts import _sampling as smp
+from tinker_harness.contracts import _service as svc
+from tinker_harness.contracts import _sessions as sess
+from tinker_harness.contracts import _telemetry as tel
+from tinker_harness.contracts import _training as trn
+from tinker_harness.contracts._base import WireModel
+from tinker_harness.contracts._schema_rules import CHECKPOINT_KINDS
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
 
 __all__ = ["CATALOGUE", "Encoding", "Endpoint", "Generation", "endpoint_named", "endpoints_at", "match_endpoint"]
 

@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from contracts import _futures as fut
-from contracts.catalogue import CATALOGUE, Endpoint
-from contracts.openapi_links import links_for
+from tinker_harness.contracts import _futures as fut
+from tinker_harness.contracts.catalogue import CATALOGUE, Endpoint
+from tinker_harness.contracts.openapi_links import links_for
 
 __all__ = ["ErrorBody", "build_openapi"]
 

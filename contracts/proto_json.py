@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from google.protobuf.message import DecodeError, Message
 
-from contracts import tensor_codec as tc
-from contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts import tensor_codec as tc
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
 
 __all__ = ["PROTO_MESSAGES", "decode_proto", "proto_to_json"]
 

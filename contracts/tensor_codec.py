@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
 
 __all__ = [
     "WireFormatError",

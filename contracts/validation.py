@@ -17,13 +17,13 @@ from typing import Any
 from google.protobuf.message import Message
 from pydantic import BaseModel, ValidationError
 
-from contracts import _futures as fut
-from contracts import _sampling as smp
-from contracts.catalogue import Endpoint
-from contracts.proto import tinker_public_pb2 as pb
-from contracts.proto_json import decode_proto
-from contracts.request_json import validate_request_json
-from contracts.tensor_codec import WireFormatError
+from tinker_harness.contracts import _futures as fut
+from tinker_harness.contracts import _sampling as smp
+from tinker_harness.contracts.catalogue import Endpoint
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.proto_json import decode_proto
+from tinker_harness.contracts.request_json import validate_request_json
+from tinker_harness.contracts.tensor_codec import WireFormatError
 
 __all__ = ["Exchange", "ExchangeCheck", "check_exchange", "metric_key_problems"]
 

@@ -23,22 +23,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contracts.catalogue import CATALOGUE, endpoints_at, match_endpoint
-from mock_server import routes
-from mock_server.auth import Authenticator
-from mock_server.calls import HANDLERS, Call
-from mock_server.clock import Clock
-from mock_server.codec import decompress_body
-from mock_server.config import ServerConfig
-from mock_server.errors import ApiError, error_response
-from mock_server.faults.engine import FaultEngine
-from mock_server.faults.inject import FAULT_NOTE, after_handler, before_handler, call_facts
-from mock_server.ids import IdFactory
-from mock_server.journal import Journal
-from mock_server.observer import CALL_INFO_KEY, JournalMiddleware
-from mock_server.runs import release_refused_seq_id
-from mock_server.signed_urls import UrlSigner
-from mock_server.state import CachedAnswer, ServerState
+from tinker_harness.contracts.catalogue import CATALOGUE, endpoints_at, match_endpoint
+from tinker_harness.mock_server import routes
+from tinker_harness.mock_server.auth import Authenticator
+from tinker_harness.mock_server.calls import HANDLERS, Call
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.codec import decompress_body
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.errors import ApiError, error_response
+from tinker_harness.mock_server.faults.engine import FaultEngine
+from tinker_harness.mock_server.faults.inject import FAULT_NOTE, after_handler, before_handler, call_facts
+from tinker_harness.mock_server.ids import IdFactory
+from tinker_harness.mock_server.journal import Journal
+from tinker_harness.mock_server.observer import CALL_INFO_KEY, JournalMiddleware
+from tinker_harness.mock_server.runs import release_refused_seq_id
+from tinker_harness.mock_server.signed_urls import UrlSigner
+from tinker_harness.mock_server.state import CachedAnswer, ServerState
 
 __all__ = ["MockServer"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from mock_server.journal import Journal, JournalEntry
+from tinker_harness.mock_server.journal import Journal, JournalEntry
 
 __all__ = [
     "JournalAssertionError",

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from contracts._admin import AuditLogEntry, AuditLogResponse
+from tinker_harness.contracts._admin import AuditLogEntry, AuditLogResponse
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["AuditEvent", "AuditTrail", "audit_day", "audit_log_for", "note", "sync_created"]
 

@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mock_server.errors import ApiError
-from mock_server.ids import key_fingerprint
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.ids import key_fingerprint
 
 __all__ = ["Authenticator", "decode_jwt_claims", "load_api_keys_file"]
 

@@ -14,18 +14,18 @@ from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from contracts._admin import (
+from tinker_harness.contracts._admin import (
     BillingUsageEvent,
     BillingUsageResponse,
     BillingUsageSession,
     CurrentCheckpointStorageUsageItem,
     CurrentCheckpointStorageUsageResponse,
 )
-from mock_server.rest_views import owner_urn, timestamp
-from mock_server.usage import sync_from_futures
+from tinker_harness.mock_server.rest_views import owner_urn, timestamp
+from tinker_harness.mock_server.usage import sync_from_futures
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["RATES_USD_PER_MILLION_TOKENS", "STORAGE_USD_PER_GB_MONTH", "billing_usage", "storage_usage"]
 

@@ -17,13 +17,13 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from contracts._base import WireModel
-from contracts.catalogue import Endpoint
-from contracts.request_json import validate_request_json
-from mock_server.errors import ApiError, validation_error
+from tinker_harness.contracts._base import WireModel
+from tinker_harness.contracts.catalogue import Endpoint
+from tinker_harness.contracts.request_json import validate_request_json
+from tinker_harness.mock_server.errors import ApiError, validation_error
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["HANDLERS", "Call", "Handler", "empty_ok", "handles", "ok"]
 

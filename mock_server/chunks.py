@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from contracts import tensor_codec as tc
-from contracts._tensors import ModelInput
-from contracts.proto import tinker_public_pb2 as pb
-from mock_server.model import UserInputError
-from mock_server.tokenizer import IMAGE_TOKEN_ID, PAD_TOKEN_ID
+from tinker_harness.contracts import tensor_codec as tc
+from tinker_harness.contracts._tensors import ModelInput
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.mock_server.model import UserInputError
+from tinker_harness.mock_server.tokenizer import IMAGE_TOKEN_ID, PAD_TOKEN_ID
 
 __all__ = ["DMEL_TOKEN_ID", "MAX_CHUNK_POSITIONS", "dmel_length", "json_input_tokens", "proto_input_tokens"]
 

@@ -21,13 +21,13 @@ import numpy as np
 import numpy.typing as npt
 import zstandard
 
-from contracts import tensor_codec as tc
-from contracts._tensors import ForwardBackwardInput
-from contracts.proto import tinker_public_pb2 as pb
-from contracts.proto_json import decode_proto
-from mock_server.chunks import json_input_tokens, proto_input_tokens
-from mock_server.errors import ApiError
-from mock_server.model import DatumArrays, UserInputError
+from tinker_harness.contracts import tensor_codec as tc
+from tinker_harness.contracts._tensors import ForwardBackwardInput
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.proto_json import decode_proto
+from tinker_harness.mock_server.chunks import json_input_tokens, proto_input_tokens
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.model import DatumArrays, UserInputError
 
 __all__ = [
     "FwdBwdCall",

@@ -15,13 +15,13 @@ DEFAULT_API_KEY = "tml-tinker-harness-local"
 
 def _serve(options: argparse.Namespace) -> int:
     if options.replay is not None:  # serve a cassette's answers instead of the mock (mock_server.recording)
-        from mock_server.recording.commands import serve_replay
+        from tinker_harness.mock_server.recording.commands import serve_replay
 
         return serve_replay(options)
-    from mock_server.app import MockServer
-    from mock_server.config import ConfigError, ServerConfig, load_config_file
-    from mock_server.faults.plan import FaultPlan, FaultPlanError
-    from mock_server.runner import bind_socket, serve_forever
+    from tinker_harness.mock_server.app import MockServer
+    from tinker_harness.mock_server.config import ConfigError, ServerConfig, load_config_file
+    from tinker_harness.mock_server.faults.plan import FaultPlan, FaultPlanError
+    from tinker_harness.mock_server.runner import bind_socket, serve_forever
 
     overrides = {
         k: v
@@ -34,7 +34,7 @@ def _serve(options: argparse.Namespace) -> int:
         if v is not None
     }
     if options.api_keys_file is not None:  # only these keys are accepted (protocol reference §12)
-        from mock_server.auth import load_api_keys_file
+        from tinker_harness.mock_server.auth import load_api_keys_file
 
         try:
             overrides["api_keys"] = load_api_keys_file(options.api_keys_file)
@@ -75,7 +75,7 @@ def _serve(options: argparse.Namespace) -> int:
 
 
 def _openapi(options: argparse.Namespace) -> int:
-    from contracts.openapi import build_openapi
+    from tinker_harness.contracts.openapi import build_openapi
 
     document = json.dumps(build_openapi(options.server_url), indent=2)
     if options.output:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mock_server.generations import DEFAULT_CLIENT_CONFIG_BY_VERSION
+from tinker_harness.mock_server.generations import DEFAULT_CLIENT_CONFIG_BY_VERSION
 
 __all__ = ["BaseModelSpec", "ConfigError", "ServerConfig", "load_config_file"]
 

@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from mock_server.faults.plan import FaultPlan, FaultPlanError
-from mock_server.telemetry import control_telemetry
+from tinker_harness.mock_server.faults.plan import FaultPlan, FaultPlanError
+from tinker_harness.mock_server.telemetry import control_telemetry
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["CONTROL_PREFIX", "routes"]
 

@@ -25,16 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import RedirectResponse, Response
 
-from contracts._checkpoints import CheckpointArchiveUrlResponse
-from mock_server.calls import Call, ok
-from mock_server.errors import ApiError
-from mock_server.exports import ARCHIVE_NAME
-from mock_server.observer import CALL_INFO_KEY
-from mock_server.rest_views import timestamp
-from mock_server.state import CheckpointRecord
+from tinker_harness.contracts._checkpoints import CheckpointArchiveUrlResponse
+from tinker_harness.mock_server.calls import Call, ok
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.exports import ARCHIVE_NAME
+from tinker_harness.mock_server.observer import CALL_INFO_KEY
+from tinker_harness.mock_server.rest_views import timestamp
+from tinker_harness.mock_server.state import CheckpointRecord
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["archive_answer", "checkpoint_file_url", "url_expiry"]
 

@@ -15,8 +15,8 @@ import io
 import json
 import tarfile
 
-from mock_server.model import TrainingState
-from mock_server.state import CheckpointRecord
+from tinker_harness.mock_server.model import TrainingState
+from tinker_harness.mock_server.state import CheckpointRecord
 
 __all__ = ["ARCHIVE_NAME", "archive_bytes", "archive_files", "export_files"]
 

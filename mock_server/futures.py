@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mock_server.errors import ApiError
+from tinker_harness.mock_server.errors import ApiError
 
 __all__ = ["FutureRecord", "FutureResult", "FutureState", "FutureStore", "RequestFailure"]
 

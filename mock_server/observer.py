@@ -17,19 +17,19 @@ from google.protobuf.message import Message
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
-from contracts.catalogue import Endpoint, endpoint_named, match_endpoint
-from contracts.proto_json import decode_proto, proto_to_json
-from contracts.tensor_codec import WireFormatError
-from contracts.validation import Exchange, check_exchange
-from mock_server.codec import decompress_body
-from mock_server.control import CONTROL_PREFIX
-from mock_server.errors import ApiError
-from mock_server.generations import generation_of, sdk_version_of
-from mock_server.journal import JournalEntry
-from mock_server.redaction import redact, redact_headers
+from tinker_harness.contracts.catalogue import Endpoint, endpoint_named, match_endpoint
+from tinker_harness.contracts.proto_json import decode_proto, proto_to_json
+from tinker_harness.contracts.tensor_codec import WireFormatError
+from tinker_harness.contracts.validation import Exchange, check_exchange
+from tinker_harness.mock_server.codec import decompress_body
+from tinker_harness.mock_server.control import CONTROL_PREFIX
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.generations import generation_of, sdk_version_of
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.redaction import redact, redact_headers
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["CALL_INFO_KEY", "JournalMiddleware"]
 

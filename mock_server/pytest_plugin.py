@@ -22,16 +22,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from mock_server.app import MockServer
-from mock_server.clock import Clock
-from mock_server.config import ServerConfig
-from mock_server.journal import Journal
-from mock_server.recording.pytest_cassette import (  # noqa: F401 - the tinker_cassette marker's hook and fixtures
+from tinker_harness.mock_server.app import MockServer
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.journal import Journal
+from tinker_harness.mock_server.recording.pytest_cassette import (  # noqa: F401 - the tinker_cassette marker's hook and fixtures
     pytest_configure,
     tinker_cassette,
     tinker_cassette_marker,
 )
-from mock_server.runner import BackgroundServer
+from tinker_harness.mock_server.runner import BackgroundServer
 
 __all__ = ["MockTinker"]
 

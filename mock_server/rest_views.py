@@ -14,15 +14,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from contracts._checkpoints import Checkpoint, TrainingRun
-from contracts._schema_rules import CHECKPOINT_KINDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS
-from mock_server.audit import sync_created
-from mock_server.errors import ApiError
-from mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
+from tinker_harness.contracts._checkpoints import Checkpoint, TrainingRun
+from tinker_harness.contracts._schema_rules import CHECKPOINT_KINDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS
+from tinker_harness.mock_server.audit import sync_created
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
-    from mock_server.calls import Call
+    from tinker_harness.mock_server.app import MockServer
+    from tinker_harness.mock_server.calls import Call
 
 __all__ = [
     "accessible_run",

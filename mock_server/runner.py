@@ -19,8 +19,8 @@ from typing import Literal, Self
 import uvicorn
 from starlette.types import ASGIApp
 
-from mock_server.app import MockServer
-from mock_server.connections import TrackedH11Protocol
+from tinker_harness.mock_server.app import MockServer
+from tinker_harness.mock_server.connections import TrackedH11Protocol
 
 __all__ = ["AppServer", "BackgroundServer", "bind_socket", "serve_app_forever", "serve_forever", "socket_url"]
 

@@ -13,18 +13,18 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from contracts._checkpoints import ParsedCheckpointTinkerPath, parse_tinker_path
-from contracts.proto import tinker_public_pb2 as pb
-from mock_server.calls import Call
-from mock_server.config import BaseModelSpec
-from mock_server.errors import ApiError
-from mock_server.futures import FutureRecord
-from mock_server.ids import model_id_for
-from mock_server.model import LoraConfig, TrainableModel
-from mock_server.scheduler import ModelQueue
-from mock_server.sessions_lifecycle import ensure_alive
-from mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
-from mock_server.work import Compute, new_future, run_future
+from tinker_harness.contracts._checkpoints import ParsedCheckpointTinkerPath, parse_tinker_path
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.mock_server.calls import Call
+from tinker_harness.mock_server.config import BaseModelSpec
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.futures import FutureRecord
+from tinker_harness.mock_server.ids import model_id_for
+from tinker_harness.mock_server.model import LoraConfig, TrainableModel
+from tinker_harness.mock_server.scheduler import ModelQueue
+from tinker_harness.mock_server.sessions_lifecycle import ensure_alive
+from tinker_harness.mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
+from tinker_harness.mock_server.work import Compute, new_future, run_future
 
 __all__ = [
     "checkpoint_name",

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from contracts import tensor_codec as tc
-from contracts.proto import tinker_public_pb2 as pb
-from mock_server.model.prompt_scoring import MASK_LOGPROB, TopK
+from tinker_harness.contracts import tensor_codec as tc
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.mock_server.model.prompt_scoring import MASK_LOGPROB, TopK
 
 __all__ = ["PromptOutputs", "SampledRow", "sample_result_bodies"]
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from contracts._sampling import SampleRequest
-from contracts._tensors import TensorData
-from mock_server.model import LoraModel, UserInputError
-from mock_server.model import prompt_scoring as ps
-from mock_server.sample_codec import PromptOutputs
+from tinker_harness.contracts._sampling import SampleRequest
+from tinker_harness.contracts._tensors import TensorData
+from tinker_harness.mock_server.model import LoraModel, UserInputError
+from tinker_harness.mock_server.model import prompt_scoring as ps
+from tinker_harness.mock_server.sample_codec import PromptOutputs
 
 __all__ = ["MAX_TOPK", "TargetIds", "check_extras", "decode_target_ids", "first_computed", "prompt_outputs"]
 

@@ -21,20 +21,27 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from contracts._sampling import SampleRequest, SamplingParams
-from mock_server.calls import Call
-from mock_server.chunks import json_input_tokens
-from mock_server.errors import ApiError
-from mock_server.futures import FutureResult
-from mock_server.ids import sampler_id_for
-from mock_server.model import BaseWeights, LoraConfig, LoraModel, SamplingSettings, UserInputError, sample
-from mock_server.model.prefix_cache import PrefixCache
-from mock_server.model.validation import as_token_ids
-from mock_server.sample_codec import SampledRow, sample_result_bodies
-from mock_server.sample_extras import check_extras, decode_target_ids, first_computed, prompt_outputs
-from mock_server.state import SamplerRecord, SessionRecord
-from mock_server.tokenizer import EOS_TOKEN_ID, VOCAB_SIZE, decode
-from mock_server.work import Compute
+from tinker_harness.contracts._sampling import SampleRequest, SamplingParams
+from tinker_harness.mock_server.calls import Call
+from tinker_harness.mock_server.chunks import json_input_tokens
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.futures import FutureResult
+from tinker_harness.mock_server.ids import sampler_id_for
+from tinker_harness.mock_server.model import (
+    BaseWeights,
+    LoraConfig,
+    LoraModel,
+    SamplingSettings,
+    UserInputError,
+    sample,
+)
+from tinker_harness.mock_server.model.prefix_cache import PrefixCache
+from tinker_harness.mock_server.model.validation import as_token_ids
+from tinker_harness.mock_server.sample_codec import SampledRow, sample_result_bodies
+from tinker_harness.mock_server.sample_extras import check_extras, decode_target_ids, first_computed, prompt_outputs
+from tinker_harness.mock_server.state import SamplerRecord, SessionRecord
+from tinker_harness.mock_server.tokenizer import EOS_TOKEN_ID, VOCAB_SIZE, decode
+from tinker_harness.mock_server.work import Compute
 
 __all__ = ["base_sampling_model", "register_sampler", "sample_compute", "sampling_settings"]
 

@@ -22,8 +22,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mock_server.clock import Clock
-from mock_server.errors import ApiError
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.errors import ApiError
 
 __all__ = ["ModelQueue", "QueuedOp"]
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contracts._sessions import ClientSessionFinished, SessionActive, SessionCancelled
-from mock_server.errors import ApiError
-from mock_server.futures import FutureStore, RequestFailure
-from mock_server.state import SessionRecord
+from tinker_harness.contracts._sessions import ClientSessionFinished, SessionActive, SessionCancelled
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.futures import FutureStore, RequestFailure
+from tinker_harness.mock_server.state import SessionRecord
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = [
     "ensure_alive",

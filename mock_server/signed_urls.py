@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from urllib.parse import quote
 
-from mock_server.errors import ApiError
+from tinker_harness.mock_server.errors import ApiError
 
 __all__ = ["FILES_PREFIX", "UrlSigner"]
 

@@ -13,14 +13,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mock_server.audit import AuditTrail
-from mock_server.completions import CompletionLog
-from mock_server.errors import ApiError
-from mock_server.futures import FutureStore
-from mock_server.ids import CHECKPOINT_KINDS, checkpoint_path
-from mock_server.model import LoraModel, TrainableModel
-from mock_server.scheduler import ModelQueue
-from mock_server.usage import UsageLedger
+from tinker_harness.mock_server.audit import AuditTrail
+from tinker_harness.mock_server.completions import CompletionLog
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.futures import FutureStore
+from tinker_harness.mock_server.ids import CHECKPOINT_KINDS, checkpoint_path
+from tinker_harness.mock_server.model import LoraModel, TrainableModel
+from tinker_harness.mock_server.scheduler import ModelQueue
+from tinker_harness.mock_server.usage import UsageLedger
 
 __all__ = [
     "CachedAnswer",

@@ -11,14 +11,14 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from mock_server.ids import key_fingerprint, model_id_for
-from mock_server.model import LoraConfig, TrainableModel
-from mock_server.scheduler import ModelQueue
-from mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
-from mock_server.tokenizer import VOCAB_SIZE
+from tinker_harness.mock_server.ids import key_fingerprint, model_id_for
+from tinker_harness.mock_server.model import LoraConfig, TrainableModel
+from tinker_harness.mock_server.scheduler import ModelQueue
+from tinker_harness.mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
+from tinker_harness.mock_server.tokenizer import VOCAB_SIZE
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["add_checkpoint", "add_run", "add_session"]
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from contracts._telemetry import TelemetrySendRequest
-from mock_server.redaction import redact
+from tinker_harness.contracts._telemetry import TelemetrySendRequest
+from tinker_harness.mock_server.redaction import redact
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["control_telemetry", "store_batch", "telemetry_batches", "telemetry_events"]
 

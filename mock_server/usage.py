@@ -15,10 +15,10 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from mock_server.futures import FutureRecord, FutureState
+from tinker_harness.mock_server.futures import FutureRecord, FutureState
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["UsageEvent", "UsageKind", "UsageLedger", "record_completed", "record_usage", "sync_from_futures"]
 

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import JSONResponse
 
-from contracts._futures import UntypedAPIFuture
-from mock_server.calls import Call, ok
-from mock_server.errors import ApiError
-from mock_server.futures import FutureRecord, FutureResult, FutureStore, RequestFailure
-from mock_server.model import UserInputError
-from mock_server.usage import record_completed
+from tinker_harness.contracts._futures import UntypedAPIFuture
+from tinker_harness.mock_server.calls import Call, ok
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.futures import FutureRecord, FutureResult, FutureStore, RequestFailure
+from tinker_harness.mock_server.model import UserInputError
+from tinker_harness.mock_server.usage import record_completed
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["Compute", "future_answer", "new_future", "run_future"]
 

@@ -17,7 +17,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from contracts import Datum, DmelChunk, EncodedTextChunk, ImageAssetPointerChunk, ImageChunk, ModelInput, TensorData
+from tinker_harness.contracts import (
+    Datum,
+    DmelChunk,
+    EncodedTextChunk,
+    ImageAssetPointerChunk,
+    ImageChunk,
+    ModelInput,
+    TensorData,
+)
 
 from ._errors import ProtocolError
 from ._results import ForwardBackwardResult

@@ -17,8 +17,8 @@ from typing import Any, Self
 
 import httpx
 
-from contracts import ClientSessionFinishReasonType as FinishReason
-from contracts import (
+from tinker_harness.contracts import ClientSessionFinishReasonType as FinishReason
+from tinker_harness.contracts import (
     CreateModelRequest,
     CreateModelResponse,
     CreateSamplingSessionRequest,

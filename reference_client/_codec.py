@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from contracts import (
+from tinker_harness.contracts import (
     Datum,
     DmelChunk,
     EncodedTextChunk,
@@ -26,9 +26,9 @@ from contracts import (
     StopReason,
     TensorData,
 )
-from contracts import tensor_codec as tc
-from contracts.proto import tinker_public_pb2 as pb
-from contracts.proto_json import decode_proto
+from tinker_harness.contracts import tensor_codec as tc
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.proto_json import decode_proto
 
 from ._results import ForwardBackwardResult, SampledSequence, SampleResult, TopkLogprobs
 

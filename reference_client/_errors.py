@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts import RequestErrorCategory
+from tinker_harness.contracts import RequestErrorCategory
 
 __all__ = [
     "APIStatusError",

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
-from contracts import FutureRetrieveRequest
+from tinker_harness.contracts import FutureRetrieveRequest
 
 from ._errors import APIStatusError, ConnectionFailed, FutureExpired, FuturePollFailed, ProtocolError, RequestFailed
 from ._poll_rules import (

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from contracts import RequestErrorCategory
+from tinker_harness.contracts import RequestErrorCategory
 
 from ._transport import PROTOBUF_CONTENT
 

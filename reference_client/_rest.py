@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Literal, TypeVar
 
-from contracts import (
+from tinker_harness.contracts import (
     AssignSessionProjectRequest,
     Checkpoint,
     CheckpointsListResponse,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from contracts import ClientConfigResponse, ClientDynamicConfigResponse, StopReason
+from tinker_harness.contracts import ClientConfigResponse, ClientDynamicConfigResponse, StopReason
 
 __all__ = [
     "ForwardBackwardResult",

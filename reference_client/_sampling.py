@@ -17,14 +17,14 @@ import asyncio
 import itertools
 from collections.abc import Sequence
 
-from contracts import (
+from tinker_harness.contracts import (
     EncodedTextChunk,
     ModelInput,
     SampleRequest,
     SamplingParams,
     UntypedAPIFuture,
 )
-from contracts.tensor_codec import WireFormatError
+from tinker_harness.contracts.tensor_codec import WireFormatError
 
 from ._chunks import estimate_input_bytes
 from ._codec import decode_sample

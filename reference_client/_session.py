@@ -22,7 +22,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from contracts import (
+from tinker_harness.contracts import (
     AuthTokenRequest,
     AuthTokenResponse,
     ClientConfigRequest,

@@ -15,8 +15,8 @@ from typing import Any, Self
 
 import httpx
 
-from contracts import ClientSessionFinishReasonType as FinishReason
-from contracts import OptimizerConfig
+from tinker_harness.contracts import ClientSessionFinishReasonType as FinishReason
+from tinker_harness.contracts import OptimizerConfig
 
 from ._client import AsyncReferenceClient
 from ._clock import Clock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from contracts import (
+from tinker_harness.contracts import (
     Checkpoint,
     CheckpointsListResponse,
     ExternalWeightsUrlsResponse,

@@ -10,7 +10,7 @@ import concurrent.futures
 from collections.abc import Mapping, Sequence
 from functools import partial
 
-from contracts import (
+from tinker_harness.contracts import (
     AdamParams,
     Datum,
     GetInfoResponse,

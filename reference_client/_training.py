@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import zstandard
 
-from contracts import (
+from tinker_harness.contracts import (
     AdamParams,
     Datum,
     GetInfoResponse,
@@ -39,8 +39,8 @@ from contracts import (
     SaveWeightsResponse,
     UntypedAPIFuture,
 )
-from contracts.catalogue import endpoint_named
-from contracts.tensor_codec import WireFormatError
+from tinker_harness.contracts.catalogue import endpoint_named
+from tinker_harness.contracts.tensor_codec import WireFormatError
 
 from ._chunks import combine_results, split_into_chunks
 from ._codec import decode_forward_backward, encode_forward_backward

@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
-from contracts import WireModel
-from contracts.catalogue import endpoint_named
+from tinker_harness.contracts import WireModel
+from tinker_harness.contracts.catalogue import endpoint_named
 
 from ._clock import Clock, SystemClock
 from ._config import ClientSettings, current_api_method

@@ -24,7 +24,7 @@ def _fail(command: str, message: str) -> int:
 
 
 def _manifest(options: argparse.Namespace) -> int:
-    from contracts.surface.driver import ManifestError, generate, manifest_path, render
+    from tinker_harness.contracts.surface.driver import ManifestError, generate, manifest_path, render
 
     target: Path = options.output or manifest_path(options.sdk_version)
     try:
@@ -45,11 +45,11 @@ def _manifest(options: argparse.Namespace) -> int:
 
 
 def _parity(options: argparse.Namespace) -> int:
-    from contracts.surface.driver import ManifestError
-    from reports.behaviour import JournalError
-    from reports.mapping.overrides import OverridesError
-    from reports.parity import run_parity
-    from reports.ratchet import KnownGapsError
+    from tinker_harness.contracts.surface.driver import ManifestError
+    from tinker_harness.reports.behaviour import JournalError
+    from tinker_harness.reports.mapping.overrides import OverridesError
+    from tinker_harness.reports.parity import run_parity
+    from tinker_harness.reports.ratchet import KnownGapsError
 
     port: Path = options.port
     if not port.is_dir():

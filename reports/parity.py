@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from contracts.surface.driver import load_or_generate
-from contracts.surface.model import SurfaceManifest
+from tinker_harness.contracts.surface.driver import load_or_generate
+from tinker_harness.contracts.surface.model import SurfaceManifest
 
 from .elixir import extract_port
 from .mapping.names import detect_app
@@ -47,7 +47,7 @@ def _sdk_root(version: str) -> str:
     spec = util.find_spec("tinker") if installed == version else None
     if spec is not None and spec.origin:
         return str(Path(spec.origin).resolve().parent.parent)
-    from scenarios.sdk_envs import sdk_python
+    from tinker_harness.scenarios.sdk_envs import sdk_python
 
     return f"site-packages of {sdk_python(version).parent.parent}"
 

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from scenarios.protocol import PROTOCOL_VERSION, Hello, ResultMessage, StepMessage
+from tinker_harness.scenarios.protocol import PROTOCOL_VERSION, Hello, ResultMessage, StepMessage
 
 __all__ = ["AdapterProcess", "AdapterProtocolError"]
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from scenarios.patterns import select_ids
-from scenarios.schema import Scenario, Suite
-from scenarios.steps import MODIFIERS, STEP_OPS
-from scenarios.yaml_lines import Located, Path_, ScenarioFileError, line_for, load_located_file, relocate
+from tinker_harness.scenarios.patterns import select_ids
+from tinker_harness.scenarios.schema import Scenario, Suite
+from tinker_harness.scenarios.steps import MODIFIERS, STEP_OPS
+from tinker_harness.scenarios.yaml_lines import Located, Path_, ScenarioFileError, line_for, load_located_file, relocate
 
 __all__ = ["CATALOG_DIR", "Catalog", "load_catalog", "load_suite_file"]
 

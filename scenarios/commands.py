@@ -35,14 +35,14 @@ def _jobs(text: str) -> int:
 
 
 def run_conform(options: argparse.Namespace) -> int:
-    from reports.conformance import write_reports
-    from reports.conformance.build import build_report
-    from scenarios.adapter_process import AdapterProtocolError
-    from scenarios.catalog import CATALOG_DIR, load_catalog
-    from scenarios.conform import AdapterRun, probe, run_adapter, split_command
-    from scenarios.known_failing import load_known_failing
-    from scenarios.progress import Progress
-    from scenarios.yaml_lines import ScenarioFileError
+    from tinker_harness.reports.conformance import write_reports
+    from tinker_harness.reports.conformance.build import build_report
+    from tinker_harness.scenarios.adapter_process import AdapterProtocolError
+    from tinker_harness.scenarios.catalog import CATALOG_DIR, load_catalog
+    from tinker_harness.scenarios.conform import AdapterRun, probe, run_adapter, split_command
+    from tinker_harness.scenarios.known_failing import load_known_failing
+    from tinker_harness.scenarios.progress import Progress
+    from tinker_harness.scenarios.yaml_lines import ScenarioFileError
 
     if options.known_failing is not None and not options.known_failing.is_file():
         return _fail(f"--known-failing {options.known_failing}: no such file")

@@ -17,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scenarios.adapter_process import AdapterProcess, AdapterProtocolError
-from scenarios.protocol import Hello
-from scenarios.runner import ScenarioResult, adapter_env_plain, run_scenario
-from scenarios.schema import Scenario
-from scenarios.steps import Sleep, WaitFor
+from tinker_harness.scenarios.adapter_process import AdapterProcess, AdapterProtocolError
+from tinker_harness.scenarios.protocol import Hello
+from tinker_harness.scenarios.runner import ScenarioResult, adapter_env_plain, run_scenario
+from tinker_harness.scenarios.schema import Scenario
+from tinker_harness.scenarios.steps import Sleep, WaitFor
 
 __all__ = ["AdapterRun", "estimate_seconds", "probe", "run_adapter"]
 

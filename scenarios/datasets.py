@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Final
 
-from mock_server.tokenizer import encode
+from tinker_harness.mock_server.tokenizer import encode
 
 __all__ = ["DATASETS", "PROMPTS", "dataset", "prompt"]
 

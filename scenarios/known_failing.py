@@ -20,9 +20,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reports.ratchet import Ratchet
-from scenarios.patterns import compile_pattern, matches
-from scenarios.yaml_lines import ScenarioFileError, line_for, load_located_file
+from tinker_harness.reports.ratchet import Ratchet
+from tinker_harness.scenarios.patterns import compile_pattern, matches
+from tinker_harness.scenarios.yaml_lines import ScenarioFileError, line_for, load_located_file
 
 __all__ = ["KnownFailing", "KnownFailure", "load_known_failing"]
 

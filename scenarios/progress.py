@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from typing import TextIO
 
-from scenarios.runner import ScenarioResult
+from tinker_harness.scenarios.runner import ScenarioResult
 
 __all__ = ["Progress"]
 

@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from mock_server.clock import Clock
-from mock_server.faults.plan import FaultPlan
-from mock_server.journal import JournalEntry
-from mock_server.pytest_plugin import MockTinker, start_mock
-from scenarios.adapter_process import AdapterProcess, AdapterProtocolError
-from scenarios.protocol import Hello, ResultMessage
-from scenarios.schema import Scenario, WireCheck
-from scenarios.step_runner import StepFailed, StepRunner, StepSkipped, resolve_refs
-from scenarios.wire import Failure, StepMarks, describe, evaluate, request_violations
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.faults.plan import FaultPlan
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
+from tinker_harness.scenarios.adapter_process import AdapterProcess, AdapterProtocolError
+from tinker_harness.scenarios.protocol import Hello, ResultMessage
+from tinker_harness.scenarios.schema import Scenario, WireCheck
+from tinker_harness.scenarios.step_runner import StepFailed, StepRunner, StepSkipped, resolve_refs
+from tinker_harness.scenarios.wire import Failure, StepMarks, describe, evaluate, request_violations
 
 __all__ = ["FROZEN_AT", "Failure", "ScenarioResult", "Status", "adapter_env", "adapter_env_plain", "run_scenario"]
 

@@ -24,12 +24,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contracts.catalogue import CATALOGUE
-from mock_server.config import ServerConfig
-from mock_server.faults.plan import FaultRule
-from scenarios.matchers import validate_spec
-from scenarios.protocol import CAPABILITIES, version_tuple
-from scenarios.steps import NAME_PATTERN, AnyStep, Await, Step, WaitFor
+from tinker_harness.contracts.catalogue import CATALOGUE
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.faults.plan import FaultRule
+from tinker_harness.scenarios.matchers import validate_spec
+from tinker_harness.scenarios.protocol import CAPABILITIES, version_tuple
+from tinker_harness.scenarios.steps import NAME_PATTERN, AnyStep, Await, Step, WaitFor
 
 __all__ = [
     "ID_PATTERN",

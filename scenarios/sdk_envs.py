@@ -77,6 +77,6 @@ def ensure_sdk_env(version: str, root: Path | None = None, extra_packages: tuple
     return python
 
 
-if __name__ == "__main__":  # python -m scenarios.sdk_envs 0.15.0 0.22.0 ...
+if __name__ == "__main__":  # python -m tinker_harness.scenarios.sdk_envs 0.15.0 0.22.0 ...
     for arg in sys.argv[1:]:
         print(ensure_sdk_env(arg))

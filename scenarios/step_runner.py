@@ -18,15 +18,15 @@ from typing import Any
 
 import httpx
 
-from mock_server.faults.plan import FaultPlan
-from mock_server.pytest_plugin import MockTinker
-from scenarios import datasets
-from scenarios.adapter_process import AdapterProcess
-from scenarios.matchers import MISSING, check_value, lookup
-from scenarios.protocol import RUNNER_OPS, ResultMessage, StepMessage
-from scenarios.schema import Scenario, Select
-from scenarios.steps import AdvanceClock, AnyStep, Await, FetchUrls, SetFaults, Sleep, WaitFor
-from scenarios.wire import StepMarks, describe, select
+from tinker_harness.mock_server.faults.plan import FaultPlan
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.scenarios import datasets
+from tinker_harness.scenarios.adapter_process import AdapterProcess
+from tinker_harness.scenarios.matchers import MISSING, check_value, lookup
+from tinker_harness.scenarios.protocol import RUNNER_OPS, ResultMessage, StepMessage
+from tinker_harness.scenarios.schema import Scenario, Select
+from tinker_harness.scenarios.steps import AdvanceClock, AnyStep, Await, FetchUrls, SetFaults, Sleep, WaitFor
+from tinker_harness.scenarios.wire import StepMarks, describe, select
 
 __all__ = ["StepFailed", "StepRunner", "StepSkipped", "resolve_refs"]
 

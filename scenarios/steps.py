@@ -21,9 +21,9 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mock_server.faults.plan import FaultRule
-from scenarios.datasets import DATASETS, PROMPTS
-from scenarios.protocol import ERROR_KINDS
+from tinker_harness.mock_server.faults.plan import FaultRule
+from tinker_harness.scenarios.datasets import DATASETS, PROMPTS
+from tinker_harness.scenarios.protocol import ERROR_KINDS
 
 __all__ = ["MODIFIERS", "NAME_PATTERN", "STEP_OPS", "AnyStep", "Step", "StepBase", "Wait"]
 

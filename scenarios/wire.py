@@ -19,9 +19,9 @@ from typing import Any
 
 import yaml
 
-from mock_server.journal import JournalEntry
-from scenarios.matchers import MISSING, check_field, lookup
-from scenarios.schema import CountRange, Select, WireCheck
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.scenarios.matchers import MISSING, check_field, lookup
+from tinker_harness.scenarios.schema import CountRange, Select, WireCheck
 
 __all__ = ["BACKGROUND", "Failure", "StepMarks", "describe", "evaluate", "request_violations", "select"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from reference_client._session import HEARTBEAT_TASK_NAME
+from tinker_harness.reference_client._session import HEARTBEAT_TASK_NAME
 
 
 class InstantClock:

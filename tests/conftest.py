@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sdk_env import SDK_ENV
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
 
 settings.register_profile(
     "ci", derandomize=True, database=None, print_blob=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]

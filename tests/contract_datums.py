@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contracts import Datum, EncodedTextChunk, ModelInput, TensorData
-from mock_server.tokenizer import encode
+from tinker_harness.contracts import Datum, EncodedTextChunk, ModelInput, TensorData
+from tinker_harness.mock_server.tokenizer import encode
 
 
 def datum(text: str, *, weights: bool = True) -> Datum:

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from contracts.proto import tinker_public_pb2 as pb
-from contracts.tensor_codec import array_to_tensor, int32_bytes
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.tensor_codec import array_to_tensor, int32_bytes
 
 BASE_MODEL = "Qwen/Qwen3-8B"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from tinker import types
 
-from mock_server.journal import JournalEntry
-from mock_server.tokenizer import encode
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.tokenizer import encode
 
 BASE_MODEL = "Qwen/Qwen3-8B"
 SENTENCES = (

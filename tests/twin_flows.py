@@ -10,9 +10,9 @@ from typing import Any
 import tinker
 from tinker import types
 
-from contracts import AdamParams, SamplingParams
-from mock_server.tokenizer import encode
-from reference_client import ReferenceClient
+from tinker_harness.contracts import AdamParams, SamplingParams
+from tinker_harness.mock_server.tokenizer import encode
+from tinker_harness.reference_client import ReferenceClient
 
 BASE_MODEL = "Qwen/Qwen3-8B"
 TEXTS = ("The model saved a checkpoint after every step.", "A session sends a heartbeat every ten seconds.")
@@ -67,7 +67,7 @@ def sdk_training(base_url: str, api_key: str) -> dict[str, Any]:
 
 def reference_training(base_url: str, api_key: str) -> dict[str, Any]:
     """:func:`sdk_training`, through the reference client."""
-    from contracts import Datum, EncodedTextChunk, ModelInput, TensorData
+    from tinker_harness.contracts import Datum, EncodedTextChunk, ModelInput, TensorData
 
     with ReferenceClient(base_url, api_key) as client:
         training = client.create_lora_training_client(BASE_MODEL, rank=8)
@@ -116,7 +116,7 @@ def sdk_restore(base_url: str, api_key: str) -> dict[str, Any]:
 
 def reference_restore(base_url: str, api_key: str) -> dict[str, Any]:
     """:func:`sdk_restore`, through the reference client."""
-    from contracts import Datum, EncodedTextChunk, ModelInput, TensorData
+    from tinker_harness.contracts import Datum, EncodedTextChunk, ModelInput, TensorData
 
     with ReferenceClient(base_url, api_key) as client:
         first = client.create_lora_training_client(BASE_MODEL, rank=4)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.journal import JournalEntry
+from tinker_harness.mock_server.journal import JournalEntry
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Background traffic whose timing is not part of a flow (§4.3 heartbeats every 10 s).

@@ -82,7 +82,7 @@ def start_mock(work_dir: Path) -> Server:
     with log.open("w") as sink:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "serve", "--port", "0"],
+            [sys.executable, "-m", "tinker_harness", "serve", "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=sink,
             text=True,

@@ -84,7 +84,7 @@ def interpreter_for(version: str, python: Path | str | None = None) -> Path:
             return Path(sys.executable)
     except ImportError:
         pass
-    from scenarios.sdk_envs import SdkEnvError, ensure_sdk_env
+    from tinker_harness.scenarios.sdk_envs import SdkEnvError, ensure_sdk_env
 
     try:
         return ensure_sdk_env(version)

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.faults.plan import FaultPlan, FaultRule, Latency, Match, TryAgain
+from tinker_harness.mock_server.faults.plan import FaultPlan, FaultRule, Latency, Match, TryAgain
 
 __all__ = ["CallFacts", "Decision", "FaultEngine"]
 

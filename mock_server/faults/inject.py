@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse, Response
 
-from mock_server.calls import Call
-from mock_server.connections import break_connection, transport_of
-from mock_server.errors import ApiError
-from mock_server.faults.engine import CallFacts, Decision
-from mock_server.faults.plan import FailFuture, StatusFault, TransportFault
-from mock_server.futures import FutureStore, RequestFailure
-from mock_server.generations import sdk_version_of
+from tinker_harness.mock_server.calls import Call
+from tinker_harness.mock_server.connections import break_connection, transport_of
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.faults.engine import CallFacts, Decision
+from tinker_harness.mock_server.faults.plan import FailFuture, StatusFault, TransportFault
+from tinker_harness.mock_server.futures import FutureStore, RequestFailure
+from tinker_harness.mock_server.generations import sdk_version_of
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["FAULT_NOTE", "after_handler", "before_handler", "call_facts"]
 

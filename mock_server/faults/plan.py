@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from contracts.catalogue import CATALOGUE
+from tinker_harness.contracts.catalogue import CATALOGUE
 
 __all__ = [
     "Action",

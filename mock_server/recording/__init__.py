@@ -16,15 +16,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mock_server.recording.cassette import Cassette, Interaction
-    from mock_server.recording.cassette_io import CassetteError, read_cassette, write_cassette
-    from mock_server.recording.modes import RecordMode, RecordModeError
-    from mock_server.recording.proxy import RecordingProxy
-    from mock_server.recording.replay_app import ReplayApp
-    from mock_server.recording.scrub import Scrubber, ScrubRules
-    from mock_server.recording.secrets_check import check_cassette
-    from mock_server.recording.serving import AppServer
-    from mock_server.recording.vcr_adapter import InProcessCassette, use_cassette
+    from tinker_harness.mock_server.recording.cassette import Cassette, Interaction
+    from tinker_harness.mock_server.recording.cassette_io import CassetteError, read_cassette, write_cassette
+    from tinker_harness.mock_server.recording.modes import RecordMode, RecordModeError
+    from tinker_harness.mock_server.recording.proxy import RecordingProxy
+    from tinker_harness.mock_server.recording.replay_app import ReplayApp
+    from tinker_harness.mock_server.recording.scrub import Scrubber, ScrubRules
+    from tinker_harness.mock_server.recording.secrets_check import check_cassette
+    from tinker_harness.mock_server.recording.serving import AppServer
+    from tinker_harness.mock_server.recording.vcr_adapter import InProcessCassette, use_cassette
 
 # Loaded on first use, so ``tinker-harness serve`` does not pay for vcrpy and the proxy at start-up.
 _HOMES = {

@@ -17,10 +17,10 @@ from typing import Any
 import zstandard
 from google.protobuf.message import Message
 
-from contracts.catalogue import CATALOGUE, Endpoint, match_endpoint
-from contracts.proto import tinker_public_pb2 as pb
-from contracts.proto_json import decode_proto, proto_to_json
-from contracts.tensor_codec import WireFormatError
+from tinker_harness.contracts.catalogue import CATALOGUE, Endpoint, match_endpoint
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.proto_json import decode_proto, proto_to_json
+from tinker_harness.contracts.tensor_codec import WireFormatError
 
 __all__ = [
     "PROTOBUF",

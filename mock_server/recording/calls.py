@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from contracts.catalogue import match_endpoint
-from mock_server.recording.bodies import json_or_none
-from mock_server.recording.cassette import Cassette, Interaction
+from tinker_harness.contracts.catalogue import match_endpoint
+from tinker_harness.mock_server.recording.bodies import json_or_none
+from tinker_harness.mock_server.recording.cassette import Cassette, Interaction
 
 __all__ = ["BACKGROUND", "Call", "Poll", "read_calls"]
 

@@ -19,8 +19,8 @@ from typing import IO, Any
 
 import yaml
 
-from mock_server.recording.bodies import endpoint_of, is_protobuf
-from mock_server.recording.cassette import (
+from tinker_harness.mock_server.recording.bodies import endpoint_of, is_protobuf
+from tinker_harness.mock_server.recording.cassette import (
     Annotation,
     Cassette,
     Interaction,

@@ -41,10 +41,10 @@ def _output_problem(out: Path, force: bool) -> str | None:
 
 
 def _record(options: argparse.Namespace) -> int:
-    from mock_server.recording.proxy import RecordingProxy
-    from mock_server.recording.scrub import Scrubber, ScrubRules
-    from mock_server.recording.serving import serve_app_forever, socket_url
-    from mock_server.runner import bind_socket
+    from tinker_harness.mock_server.recording.proxy import RecordingProxy
+    from tinker_harness.mock_server.recording.scrub import Scrubber, ScrubRules
+    from tinker_harness.mock_server.recording.serving import serve_app_forever, socket_url
+    from tinker_harness.mock_server.runner import bind_socket
 
     parts = urlsplit(options.upstream)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -82,7 +82,7 @@ def _record(options: argparse.Namespace) -> int:
 def _check(options: argparse.Namespace) -> int:
     import yaml
 
-    from mock_server.recording.secrets_check import check_cassette
+    from tinker_harness.mock_server.recording.secrets_check import check_cassette
 
     found = 0
     for path in options.files:
@@ -108,8 +108,8 @@ def _check(options: argparse.Namespace) -> int:
 
 
 def _to_scenario(options: argparse.Namespace) -> int:
-    from mock_server.recording.cassette_io import CassetteError, read_cassette
-    from mock_server.recording.to_scenario import ScenarioError, write_scenario
+    from tinker_harness.mock_server.recording.cassette_io import CassetteError, read_cassette
+    from tinker_harness.mock_server.recording.to_scenario import ScenarioError, write_scenario
 
     problem = _output_problem(options.out, options.force)
     if problem:
@@ -125,10 +125,10 @@ def _to_scenario(options: argparse.Namespace) -> int:
 
 def serve_replay(options: argparse.Namespace) -> int:
     """``serve --replay CASSETTE``: serve the recorded answers instead of the mock."""
-    from mock_server.recording.cassette_io import CassetteError, read_cassette
-    from mock_server.recording.replay_app import STATUS_PATH, ReplayApp
-    from mock_server.recording.serving import serve_app_forever, socket_url
-    from mock_server.runner import bind_socket
+    from tinker_harness.mock_server.recording.cassette_io import CassetteError, read_cassette
+    from tinker_harness.mock_server.recording.replay_app import STATUS_PATH, ReplayApp
+    from tinker_harness.mock_server.recording.serving import serve_app_forever, socket_url
+    from tinker_harness.mock_server.runner import bind_socket
 
     mock_only = [
         flag

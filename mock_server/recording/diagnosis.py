@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server.recording.matcher import Outcome, Recorded, ReplayMatcher, unify
-from mock_server.recording.normalise import RequestKey
+from tinker_harness.mock_server.recording.matcher import Outcome, Recorded, ReplayMatcher, unify
+from tinker_harness.mock_server.recording.normalise import RequestKey
 
 __all__ = ["diagnose"]
 

@@ -20,11 +20,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mock_server.recording.bodies import json_or_none
-from mock_server.recording.cassette import Cassette, Interaction
-from mock_server.recording.normalise import RequestKey, recorded_key
-from mock_server.recording.remap import ID_FIELDS, Bindings, Unification
-from mock_server.recording.scrub import Scrubber, ScrubRules
+from tinker_harness.mock_server.recording.bodies import json_or_none
+from tinker_harness.mock_server.recording.cassette import Cassette, Interaction
+from tinker_harness.mock_server.recording.normalise import RequestKey, recorded_key
+from tinker_harness.mock_server.recording.remap import ID_FIELDS, Bindings, Unification
+from tinker_harness.mock_server.recording.scrub import Scrubber, ScrubRules
 
 __all__ = ["REPEATABLE", "Outcome", "Recorded", "ReplayMatcher"]
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from contracts.catalogue import match_endpoint
-from mock_server.recording.bodies import decode_content, is_protobuf, json_or_none, proto_view
-from mock_server.recording.cassette import Interaction, api_path
-from mock_server.recording.scrub import Scrubber
+from tinker_harness.contracts.catalogue import match_endpoint
+from tinker_harness.mock_server.recording.bodies import decode_content, is_protobuf, json_or_none, proto_view
+from tinker_harness.mock_server.recording.cassette import Interaction, api_path
+from tinker_harness.mock_server.recording.scrub import Scrubber
 
 __all__ = ["IGNORED_BODIES", "RequestKey", "request_key", "recorded_key"]
 

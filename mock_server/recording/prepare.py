@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from google.protobuf.message import Message
 
-from contracts.catalogue import Endpoint
-from mock_server.recording.bodies import (
+from tinker_harness.contracts.catalogue import Endpoint
+from tinker_harness.mock_server.recording.bodies import (
     decode_content,
     endpoint_of,
     is_protobuf,
@@ -22,8 +22,14 @@ from mock_server.recording.bodies import (
     proto_view,
     result_proto_for,
 )
-from mock_server.recording.cassette import Annotation, Interaction, RecordedRequest, RecordedResponse, api_path
-from mock_server.recording.scrub import Scrubber, ScrubRules
+from tinker_harness.mock_server.recording.cassette import (
+    Annotation,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    api_path,
+)
+from tinker_harness.mock_server.recording.scrub import Scrubber, ScrubRules
 
 __all__ = ["Preparer", "new_annotation", "set_header"]
 

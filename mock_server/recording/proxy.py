@@ -26,11 +26,17 @@ from typing import Any
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from mock_server.recording.asgi import HOP_BY_HOP, handle_lifespan, read_body, request_headers, send_json
-from mock_server.recording.cassette import CASSETTE_FORMAT, Annotation, Interaction, RecordedRequest, RecordedResponse
-from mock_server.recording.cassette_io import CassetteAppender
-from mock_server.recording.prepare import Preparer
-from mock_server.recording.scrub import ScrubRules
+from tinker_harness.mock_server.recording.asgi import HOP_BY_HOP, handle_lifespan, read_body, request_headers, send_json
+from tinker_harness.mock_server.recording.cassette import (
+    CASSETTE_FORMAT,
+    Annotation,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+)
+from tinker_harness.mock_server.recording.cassette_io import CassetteAppender
+from tinker_harness.mock_server.recording.prepare import Preparer
+from tinker_harness.mock_server.recording.scrub import ScrubRules
 
 __all__ = ["RecordingProxy"]
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:  # vcrpy is imported only by a test that carries the marker, not by every pytest start
-    from mock_server.recording.vcr_adapter import InProcessCassette
+    from tinker_harness.mock_server.recording.vcr_adapter import InProcessCassette
 
 __all__ = ["MARKER", "pytest_configure", "tinker_cassette", "tinker_cassette_marker"]
 
@@ -58,7 +58,7 @@ def tinker_cassette_marker(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     assert isinstance(node, pytest.Item)
-    from mock_server.recording.vcr_adapter import use_cassette
+    from tinker_harness.mock_server.recording.vcr_adapter import use_cassette
 
     options: dict[str, Any] = {k: v for k, v in marker.kwargs.items() if k != "path"}
     with use_cassette(_cassette_path(node, marker), **options) as active:

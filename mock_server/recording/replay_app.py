@@ -20,11 +20,18 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from mock_server.recording.asgi import HOP_BY_HOP, handle_lifespan, read_body, request_headers, send_bytes, send_json
-from mock_server.recording.cassette import Cassette
-from mock_server.recording.diagnosis import diagnose
-from mock_server.recording.matcher import Recorded, ReplayMatcher
-from mock_server.recording.normalise import request_key
+from tinker_harness.mock_server.recording.asgi import (
+    HOP_BY_HOP,
+    handle_lifespan,
+    read_body,
+    request_headers,
+    send_bytes,
+    send_json,
+)
+from tinker_harness.mock_server.recording.cassette import Cassette
+from tinker_harness.mock_server.recording.diagnosis import diagnose
+from tinker_harness.mock_server.recording.matcher import Recorded, ReplayMatcher
+from tinker_harness.mock_server.recording.normalise import request_key
 
 __all__ = ["STATUS_PATH", "ReplayApp"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.recording.calls import Call
+from tinker_harness.mock_server.recording.calls import Call
 
 __all__ = ["StepBuilder"]
 
@@ -102,7 +102,7 @@ class StepBuilder:
         recorded = [_tokens(d.get("model_input")) for d in data if isinstance(d, dict)]
         rl = any("advantages" in (d.get("loss_fn_inputs") or {}) for d in data if isinstance(d, dict))
         try:
-            from scenarios.datasets import DATASETS, dataset
+            from tinker_harness.scenarios.datasets import DATASETS, dataset
         except ImportError:  # pragma: no cover - the scenarios package ships with the harness
             return "three"
         flavour = "rl" if rl else "supervised"

@@ -28,7 +28,7 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
-from mock_server.redaction import REDACTION_TAG, SECRET_HEADERS, SECRET_KEYS, redact_text, redaction_tag
+from tinker_harness.mock_server.redaction import REDACTION_TAG, SECRET_HEADERS, SECRET_KEYS, redact_text, redaction_tag
 
 __all__ = ["ScrubRules", "Scrubber"]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from mock_server.redaction import REDACTION_TAG, SECRET_HEADERS, SECRET_KEYS
+from tinker_harness.mock_server.redaction import REDACTION_TAG, SECRET_HEADERS, SECRET_KEYS
 
 __all__ = ["Finding", "check_cassette", "check_text"]
 

@@ -4,6 +4,6 @@ its upstream connections, SIGINT/SIGTERM end the foreground server normally)."""
 
 from __future__ import annotations
 
-from mock_server.runner import AppServer, serve_app_forever, socket_url
+from tinker_harness.mock_server.runner import AppServer, serve_app_forever, socket_url
 
 __all__ = ["AppServer", "serve_app_forever", "socket_url"]

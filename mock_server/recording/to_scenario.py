@@ -22,9 +22,9 @@ from typing import Any
 
 import yaml
 
-from mock_server.recording.calls import Call, Poll, read_calls
-from mock_server.recording.cassette import Cassette, Interaction
-from mock_server.recording.scenario_steps import StepBuilder
+from tinker_harness.mock_server.recording.calls import Call, Poll, read_calls
+from tinker_harness.mock_server.recording.cassette import Cassette, Interaction
+from tinker_harness.mock_server.recording.scenario_steps import StepBuilder
 
 __all__ = ["ScenarioError", "scenario_document", "write_scenario"]
 

@@ -31,16 +31,22 @@ from unittest import mock
 
 import httpx
 
-from mock_server.recording.bodies import endpoint_of
-from mock_server.recording.cassette import CASSETTE_FORMAT, Cassette, Interaction, RecordedRequest, RecordedResponse
-from mock_server.recording.cassette import api_path as _api_path
-from mock_server.recording.cassette_io import read_cassette, write_cassette
-from mock_server.recording.matcher import REPEATABLE
-from mock_server.recording.modes import RecordMode
-from mock_server.recording.normalise import RequestKey, request_key
-from mock_server.recording.prepare import Preparer, new_annotation
-from mock_server.recording.remap import Bindings, Unification
-from mock_server.recording.scrub import Scrubber, ScrubRules
+from tinker_harness.mock_server.recording.bodies import endpoint_of
+from tinker_harness.mock_server.recording.cassette import (
+    CASSETTE_FORMAT,
+    Cassette,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+)
+from tinker_harness.mock_server.recording.cassette import api_path as _api_path
+from tinker_harness.mock_server.recording.cassette_io import read_cassette, write_cassette
+from tinker_harness.mock_server.recording.matcher import REPEATABLE
+from tinker_harness.mock_server.recording.modes import RecordMode
+from tinker_harness.mock_server.recording.normalise import RequestKey, request_key
+from tinker_harness.mock_server.recording.prepare import Preparer, new_annotation
+from tinker_harness.mock_server.recording.remap import Bindings, Unification
+from tinker_harness.mock_server.recording.scrub import Scrubber, ScrubRules
 
 __all__ = ["InProcessCassette", "use_cassette"]
 

@@ -12,13 +12,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from contracts.openapi import build_openapi
-from mock_server import control
-from mock_server.routes import admin, checkpoints, futures, sampling, service, sessions, training, weights
-from mock_server.routes.files import serve_file
+from tinker_harness.contracts.openapi import build_openapi
+from tinker_harness.mock_server import control
+from tinker_harness.mock_server.routes import (
+    admin,
+    checkpoints,
+    futures,
+    sampling,
+    service,
+    sessions,
+    training,
+    weights,
+)
+from tinker_harness.mock_server.routes.files import serve_file
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["harness_routes"]
 

@@ -14,14 +14,14 @@ from datetime import datetime
 
 from starlette.responses import RedirectResponse, Response
 
-from contracts._admin import ApiKeyInfoResponse
-from contracts._queries import AuditLogQuery, BillingUsageQuery, CheckpointStorageQuery
-from mock_server.audit import audit_day, audit_log_for
-from mock_server.billing import billing_usage, storage_usage
-from mock_server.calls import Call, empty_ok, handles, ok
-from mock_server.downloads import url_expiry
-from mock_server.errors import ApiError
-from mock_server.routes.files import audit_file_path
+from tinker_harness.contracts._admin import ApiKeyInfoResponse
+from tinker_harness.contracts._queries import AuditLogQuery, BillingUsageQuery, CheckpointStorageQuery
+from tinker_harness.mock_server.audit import audit_day, audit_log_for
+from tinker_harness.mock_server.billing import billing_usage, storage_usage
+from tinker_harness.mock_server.calls import Call, empty_ok, handles, ok
+from tinker_harness.mock_server.downloads import url_expiry
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.routes.files import audit_file_path
 
 
 @handles("audit_log")

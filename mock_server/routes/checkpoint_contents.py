@@ -14,23 +14,23 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from contracts._checkpoints import (
+from tinker_harness.contracts._checkpoints import (
     CopyWeightsRequest,
     CopyWeightsResponse,
     ExternalWeightsUrlsResponse,
     WeightsInfoRequest,
     WeightsInfoResponse,
 )
-from contracts._optimizers import AdamOptimizerConfig, DimuonOptimizerConfig
-from mock_server.audit import note
-from mock_server.calls import Call, handles, ok
-from mock_server.downloads import archive_answer, checkpoint_file_url, url_expiry
-from mock_server.errors import ApiError
-from mock_server.exports import export_files
-from mock_server.model import TrainableModel, TrainingState
-from mock_server.rest_views import owned_checkpoint, timestamp, ttl_deadline
-from mock_server.runs import register_run, resolve_checkpoint
-from mock_server.state import CheckpointRecord, SessionRecord
+from tinker_harness.contracts._optimizers import AdamOptimizerConfig, DimuonOptimizerConfig
+from tinker_harness.mock_server.audit import note
+from tinker_harness.mock_server.calls import Call, handles, ok
+from tinker_harness.mock_server.downloads import archive_answer, checkpoint_file_url, url_expiry
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.exports import export_files
+from tinker_harness.mock_server.model import TrainableModel, TrainingState
+from tinker_harness.mock_server.rest_views import owned_checkpoint, timestamp, ttl_deadline
+from tinker_harness.mock_server.runs import register_run, resolve_checkpoint
+from tinker_harness.mock_server.state import CheckpointRecord, SessionRecord
 
 _ALL_KINDS = ("weights", "sampler_weights", "external_weights")
 

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from contracts._checkpoints import CheckpointsListResponse, Cursor, SetCheckpointTtlRequest, TrainingRunsResponse
-from contracts._queries import AccessScopeQuery, ListCheckpointsQuery, ListTrainingRunsQuery
-from mock_server.audit import note
-from mock_server.calls import Call, empty_ok, handles, ok
-from mock_server.errors import ApiError
-from mock_server.rest_views import (
+from tinker_harness.contracts._checkpoints import (
+    CheckpointsListResponse,
+    Cursor,
+    SetCheckpointTtlRequest,
+    TrainingRunsResponse,
+)
+from tinker_harness.contracts._queries import AccessScopeQuery, ListCheckpointsQuery, ListTrainingRunsQuery
+from tinker_harness.mock_server.audit import note
+from tinker_harness.mock_server.calls import Call, empty_ok, handles, ok
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.rest_views import (
     accessible_run,
     checkpoint_view,
     owned_checkpoint,
@@ -29,7 +34,7 @@ from mock_server.rest_views import (
     ttl_deadline,
     visible_runs,
 )
-from mock_server.routes import checkpoint_contents  # noqa: F401  (registers the content handlers)
+from tinker_harness.mock_server.routes import checkpoint_contents  # noqa: F401  (registers the content handlers)
 
 __all__ = ["timestamp"]
 

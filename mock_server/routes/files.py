@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mock_server.audit import audit_log_for
-from mock_server.errors import ApiError, error_response
-from mock_server.exports import ARCHIVE_NAME, archive_bytes, export_files
+from tinker_harness.mock_server.audit import audit_log_for
+from tinker_harness.mock_server.errors import ApiError, error_response
+from tinker_harness.mock_server.exports import ARCHIVE_NAME, archive_bytes, export_files
 
 if TYPE_CHECKING:
-    from mock_server.app import MockServer
+    from tinker_harness.mock_server.app import MockServer
 
 __all__ = ["audit_file_path", "serve_file"]
 

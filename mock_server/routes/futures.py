@@ -14,7 +14,7 @@ import asyncio
 
 from starlette.responses import JSONResponse, Response
 
-from contracts._futures import (
+from tinker_harness.contracts._futures import (
     CancelFutureRequest,
     CompleteMetadataResponse,
     FutureFailed,
@@ -25,12 +25,12 @@ from contracts._futures import (
     RequestFailedResponse,
     TryAgainResponse,
 )
-from mock_server.calls import Call, empty_ok, handles, ok
-from mock_server.errors import ApiError
-from mock_server.faults.engine import Decision
-from mock_server.faults.inject import FAULT_NOTE
-from mock_server.faults.plan import CompleteMetadata, ExpireFuture, FailFuture, TryAgain
-from mock_server.futures import FutureRecord, FutureState, FutureStore, RequestFailure
+from tinker_harness.mock_server.calls import Call, empty_ok, handles, ok
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.faults.engine import Decision
+from tinker_harness.mock_server.faults.inject import FAULT_NOTE
+from tinker_harness.mock_server.faults.plan import CompleteMetadata, ExpireFuture, FailFuture, TryAgain
+from tinker_harness.mock_server.futures import FutureRecord, FutureState, FutureStore, RequestFailure
 
 PROTOBUF = "application/x-protobuf"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from contracts._sampling import (
+from tinker_harness.contracts._sampling import (
     CreateSamplingSessionRequest,
     CreateSamplingSessionResponse,
     GetSamplerResponse,
@@ -18,15 +18,15 @@ from contracts._sampling import (
     JoinSamplingSessionResponse,
     SampleRequest,
 )
-from mock_server.calls import Call, handles, ok
-from mock_server.chunks import json_input_tokens
-from mock_server.errors import ApiError
-from mock_server.futures import FutureRecord, FutureState
-from mock_server.model import LoraModel, TrainingState, UserInputError
-from mock_server.runs import live_session, resolve_checkpoint, supported_base_model
-from mock_server.samplers import base_sampling_model, register_sampler, sample_compute
-from mock_server.state import SamplerRecord
-from mock_server.work import Compute, future_answer, new_future, run_future
+from tinker_harness.mock_server.calls import Call, handles, ok
+from tinker_harness.mock_server.chunks import json_input_tokens
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.futures import FutureRecord, FutureState
+from tinker_harness.mock_server.model import LoraModel, TrainingState, UserInputError
+from tinker_harness.mock_server.runs import live_session, resolve_checkpoint, supported_base_model
+from tinker_harness.mock_server.samplers import base_sampling_model, register_sampler, sample_compute
+from tinker_harness.mock_server.state import SamplerRecord
+from tinker_harness.mock_server.work import Compute, future_answer, new_future, run_future
 
 CLONE_BLOCK = 1_000_000_000  # shadow clients number their samples from clone_id * 1e9 (§9.2)
 MAX_NUM_SAMPLES = 128

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
-from contracts._service import (
+from tinker_harness.contracts._service import (
     AuthTokenRequest,
     AuthTokenResponse,
     ClientConfigRequest,
@@ -28,13 +28,13 @@ from contracts._service import (
     SessionHeartbeatResponse,
     SupportedModel,
 )
-from contracts._telemetry import TelemetryResponse, TelemetrySendRequest
-from mock_server.calls import Call, empty_ok, handles, ok
-from mock_server.errors import ApiError
-from mock_server.generations import client_config_for
-from mock_server.sessions_lifecycle import ensure_alive, expire_idle_sessions, is_expired
-from mock_server.state import SessionRecord
-from mock_server.telemetry import store_batch
+from tinker_harness.contracts._telemetry import TelemetryResponse, TelemetrySendRequest
+from tinker_harness.mock_server.calls import Call, empty_ok, handles, ok
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.generations import client_config_for
+from tinker_harness.mock_server.sessions_lifecycle import ensure_alive, expire_idle_sessions, is_expired
+from tinker_harness.mock_server.state import SessionRecord
+from tinker_harness.mock_server.telemetry import store_batch
 
 JWT_TTL_SECONDS = 3600.0
 

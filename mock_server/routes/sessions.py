@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from contracts._queries import AccessScopeQuery, ListSessionsQuery
-from contracts._sessions import (
+from tinker_harness.contracts._queries import AccessScopeQuery, ListSessionsQuery
+from tinker_harness.contracts._sessions import (
     AssignSessionProjectRequest,
     GetSessionResponse,
     ListSessionsResponse,
@@ -26,13 +26,13 @@ from contracts._sessions import (
     TraceExportResponse,
     UserSearchOwner,
 )
-from mock_server.audit import note
-from mock_server.calls import Call, empty_ok, handles, ok
-from mock_server.downloads import url_expiry
-from mock_server.errors import ApiError
-from mock_server.rest_views import micros, owner_urn, timestamp, visible_sessions
-from mock_server.sessions_lifecycle import expire_idle_sessions, session_status
-from mock_server.state import SessionRecord
+from tinker_harness.mock_server.audit import note
+from tinker_harness.mock_server.calls import Call, empty_ok, handles, ok
+from tinker_harness.mock_server.downloads import url_expiry
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.rest_views import micros, owner_urn, timestamp, visible_sessions
+from tinker_harness.mock_server.sessions_lifecycle import expire_idle_sessions, session_status
+from tinker_harness.mock_server.state import SessionRecord
 
 DEFAULT_PROJECT = "default"
 

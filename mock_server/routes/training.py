@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from starlette.responses import Response
 
-from contracts._optimizers import AdamOptimizerConfig, AdamParams, DimuonOptimizerConfig, DimuonParams
-from contracts._training import (
+from tinker_harness.contracts._optimizers import AdamOptimizerConfig, AdamParams, DimuonOptimizerConfig, DimuonParams
+from tinker_harness.contracts._training import (
     CreateCustomLossRequest,
     CreateCustomLossResponse,
     CreateModelRequest,
@@ -26,17 +26,17 @@ from contracts._training import (
     UnloadModelRequest,
     UnloadModelResponse,
 )
-from mock_server import model as tiny
-from mock_server.calls import Call, handles, ok
-from mock_server.codec import FwdBwdCall, decode_fwdbwd_json, decode_fwdbwd_proto, fwdbwd_result_bodies
-from mock_server.errors import ApiError
-from mock_server.futures import FutureResult
-from mock_server.model import TrainableModel, UserInputError
-from mock_server.model.custom import CustomLoss, compile_custom_loss
-from mock_server.runs import live_session, lora_settings, register_run, submit_op, supported_base_model
-from mock_server.state import TrainingRunRecord
-from mock_server.tokenizer import TOKENIZER_DIR, VOCAB_SIZE
-from mock_server.work import Compute, future_answer, new_future, run_future
+from tinker_harness.mock_server import model as tiny
+from tinker_harness.mock_server.calls import Call, handles, ok
+from tinker_harness.mock_server.codec import FwdBwdCall, decode_fwdbwd_json, decode_fwdbwd_proto, fwdbwd_result_bodies
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.futures import FutureResult
+from tinker_harness.mock_server.model import TrainableModel, UserInputError
+from tinker_harness.mock_server.model.custom import CustomLoss, compile_custom_loss
+from tinker_harness.mock_server.runs import live_session, lora_settings, register_run, submit_op, supported_base_model
+from tinker_harness.mock_server.state import TrainingRunRecord
+from tinker_harness.mock_server.tokenizer import TOKENIZER_DIR, VOCAB_SIZE
+from tinker_harness.mock_server.work import Compute, future_answer, new_future, run_future
 
 MODEL_ARCH = "tinker-harness-bigram-lora"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from contracts._training import (
+from tinker_harness.contracts._training import (
     LoadWeightsRequest,
     LoadWeightsResponse,
     SaveWeightsExternalRequest,
@@ -23,15 +23,15 @@ from contracts._training import (
     SaveWeightsRequest,
     SaveWeightsResponse,
 )
-from mock_server.calls import Call, handles
-from mock_server.errors import ApiError
-from mock_server.futures import FutureResult, RequestFailure
-from mock_server.ids import sampler_id_for
-from mock_server.model import CheckpointFormatError, TrainableModel, TrainingState
-from mock_server.runs import checkpoint_name, live_session, register_run, resolve_checkpoint, submit_op
-from mock_server.samplers import register_sampler
-from mock_server.state import CheckpointRecord, TrainingRunRecord
-from mock_server.work import future_answer, new_future, run_future
+from tinker_harness.mock_server.calls import Call, handles
+from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.futures import FutureResult, RequestFailure
+from tinker_harness.mock_server.ids import sampler_id_for
+from tinker_harness.mock_server.model import CheckpointFormatError, TrainableModel, TrainingState
+from tinker_harness.mock_server.runs import checkpoint_name, live_session, register_run, resolve_checkpoint, submit_op
+from tinker_harness.mock_server.samplers import register_sampler
+from tinker_harness.mock_server.state import CheckpointRecord, TrainingRunRecord
+from tinker_harness.mock_server.work import future_answer, new_future, run_future
 
 
 def _ttl_expiry(call: Call, ttl_seconds: int | None) -> float | None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports.findings import Finding, ItemStatus, Severity
-from reports.mapping.overrides import Overrides
+from tinker_harness.reports.findings import Finding, ItemStatus, Severity
+from tinker_harness.reports.mapping.overrides import Overrides
 
 from .diff import diff_journals
 from .journal import JournalError, load_journal

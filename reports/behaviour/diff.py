@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from difflib import SequenceMatcher
 from typing import Any
 
-from reports.findings import Domain, Evidence, Finding, ItemStatus, Severity
+from tinker_harness.reports.findings import Domain, Evidence, Finding, ItemStatus, Severity
 
 from .journal import NormEntry
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports.conformance.html import render_html
-from reports.conformance.junit import render_junit
-from reports.conformance.markdown import render_markdown
-from reports.conformance.model import ConformanceReport
+from tinker_harness.reports.conformance.html import render_html
+from tinker_harness.reports.conformance.junit import render_junit
+from tinker_harness.reports.conformance.markdown import render_markdown
+from tinker_harness.reports.conformance.model import ConformanceReport
 
 __all__ = ["ConformanceReport", "render_html", "render_json", "render_junit", "render_markdown", "write_reports"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reports.conformance.model import (
+from tinker_harness.reports.conformance.model import (
     AdapterReport,
     ConformanceReport,
     FailureRow,
@@ -13,11 +13,11 @@ from reports.conformance.model import (
     ScenarioInfo,
     now,
 )
-from scenarios.catalog import Catalog
-from scenarios.conform import AdapterRun
-from scenarios.known_failing import KnownFailing
-from scenarios.runner import ScenarioResult
-from scenarios.schema import Scenario
+from tinker_harness.scenarios.catalog import Catalog
+from tinker_harness.scenarios.conform import AdapterRun
+from tinker_harness.scenarios.known_failing import KnownFailing
+from tinker_harness.scenarios.runner import ScenarioResult
+from tinker_harness.scenarios.schema import Scenario
 
 __all__ = ["build_report"]
 

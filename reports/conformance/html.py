@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from reports.conformance.model import OUTCOMES, ConformanceReport, ResultRow
-from reports.render.html import _CSS
+from tinker_harness.reports.conformance.model import OUTCOMES, ConformanceReport, ResultRow
+from tinker_harness.reports.render.html import _CSS
 
 __all__ = ["render_html"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from reports.conformance.model import ConformanceReport, ResultRow
+from tinker_harness.reports.conformance.model import ConformanceReport, ResultRow
 
 __all__ = ["render_junit"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reports.conformance.model import OUTCOMES, ConformanceReport, ResultRow
-from reports.render.markdown import _cell
+from tinker_harness.reports.conformance.model import OUTCOMES, ConformanceReport, ResultRow
+from tinker_harness.reports.render.markdown import _cell
 
 __all__ = ["MARKS", "render_markdown"]
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reports.ratchet import Ratchet
+from tinker_harness.reports.ratchet import Ratchet
 
 __all__ = ["AdapterReport", "ConformanceReport", "FailureRow", "Outcome", "ResultRow", "ScenarioInfo"]
 

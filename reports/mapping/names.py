@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from reports.elixir.model import Module, PortSurface
+from tinker_harness.reports.elixir.model import Module, PortSurface
 
 __all__ = ["detect_app", "find_module", "normalise_path", "snake"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.report import ParityReport
+from tinker_harness.reports.report import ParityReport
 
 from .html import render_html
 from .markdown import render_markdown

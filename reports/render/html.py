@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from reports.findings import Domain, Finding, Severity
-from reports.report import ParityReport
+from tinker_harness.reports.findings import Domain, Finding, Severity
+from tinker_harness.reports.report import ParityReport
 
 __all__ = ["render_html"]
 

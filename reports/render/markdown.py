@@ -3,8 +3,8 @@ the feature matrix and the severity rules."""
 
 from __future__ import annotations
 
-from reports.findings import Domain, Finding, Severity
-from reports.report import ParityReport
+from tinker_harness.reports.findings import Domain, Finding, Severity
+from tinker_harness.reports.report import ParityReport
 
 __all__ = ["MARK", "STATUS_MARK", "render_markdown"]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from contracts.surface.model import SurfaceManifest
-from reports.elixir.model import PortSurface
-from reports.findings import Finding, ItemStatus
-from reports.mapping.names import detect_app
-from reports.mapping.overrides import Overrides
+from tinker_harness.contracts.surface.model import SurfaceManifest
+from tinker_harness.reports.elixir.model import PortSurface
+from tinker_harness.reports.findings import Finding, ItemStatus
+from tinker_harness.reports.mapping.names import detect_app
+from tinker_harness.reports.mapping.overrides import Overrides
 
 from .clients import compare_clients
 from .common import Context

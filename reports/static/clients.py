@@ -11,10 +11,10 @@ by a ``Task``-returning ``x``. Defaults are compared where the port states them
 
 from __future__ import annotations
 
-from contracts.surface.model import ClientClass, Method
-from reports.elixir.model import Function, Module
-from reports.findings import Domain, Finding, Severity
-from reports.mapping.names import find_module
+from tinker_harness.contracts.surface.model import ClientClass, Method
+from tinker_harness.reports.elixir.model import Function, Module
+from tinker_harness.reports.findings import Domain, Finding, Severity
+from tinker_harness.reports.mapping.names import find_module
 
 from .common import Context, port_default, port_ev, py_ev, same_default, show
 

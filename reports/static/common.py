@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.surface.model import Location, SurfaceManifest
-from reports.elixir.model import Loc, Module, PortSurface
-from reports.elixir.parse import UNKNOWN, literal_source
-from reports.findings import Domain, Evidence, Finding, ItemStatus, Severity
-from reports.mapping.overrides import Overrides
+from tinker_harness.contracts.surface.model import Location, SurfaceManifest
+from tinker_harness.reports.elixir.model import Loc, Module, PortSurface
+from tinker_harness.reports.elixir.parse import UNKNOWN, literal_source
+from tinker_harness.reports.findings import Domain, Evidence, Finding, ItemStatus, Severity
+from tinker_harness.reports.mapping.overrides import Overrides
 
 __all__ = ["Context", "attribute_resolver", "port_ev", "py_ev", "same_default", "show"]
 

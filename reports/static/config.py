@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reports.elixir.model import CliDecl
-from reports.findings import Domain, Finding, Severity
+from tinker_harness.reports.elixir.model import CliDecl
+from tinker_harness.reports.findings import Domain, Finding, Severity
 
 from .common import Context, port_ev, py_ev
 

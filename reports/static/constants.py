@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.surface.model import Constant
-from reports.elixir.model import Loc
-from reports.elixir.parse import UNKNOWN, literal_source
-from reports.findings import Domain, Finding, Severity
-from reports.mapping.units import normalise_name, port_unit, same_value, to_unit
+from tinker_harness.contracts.surface.model import Constant
+from tinker_harness.reports.elixir.model import Loc
+from tinker_harness.reports.elixir.parse import UNKNOWN, literal_source
+from tinker_harness.reports.findings import Domain, Finding, Severity
+from tinker_harness.reports.mapping.units import normalise_name, port_unit, same_value, to_unit
 
 from .common import Context, attribute_resolver, port_ev, py_ev
 

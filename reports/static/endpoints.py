@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from contracts.surface.model import Endpoint
-from reports.elixir.model import PathLiteral
-from reports.findings import Domain, Finding, Severity
-from reports.mapping.names import normalise_path
+from tinker_harness.contracts.surface.model import Endpoint
+from tinker_harness.reports.elixir.model import PathLiteral
+from tinker_harness.reports.findings import Domain, Finding, Severity
+from tinker_harness.reports.mapping.names import normalise_path
 
 from .common import Context, port_ev, py_ev
 

@@ -8,11 +8,11 @@ a module of that name.
 
 from __future__ import annotations
 
-from contracts.surface.model import TypeDef
-from reports.elixir.model import Module
-from reports.elixir.parse import UNKNOWN
-from reports.findings import Domain, Finding, Severity
-from reports.mapping.names import find_module
+from tinker_harness.contracts.surface.model import TypeDef
+from tinker_harness.reports.elixir.model import Module
+from tinker_harness.reports.elixir.parse import UNKNOWN
+from tinker_harness.reports.findings import Domain, Finding, Severity
+from tinker_harness.reports.mapping.names import find_module
 
 from .common import Context, port_default, port_ev, py_ev, same_default, show
 

@@ -4,7 +4,7 @@ Each :class:`Mutation` breaks one protocol rule at the HTTP layer: the reference
 with an ``httpx`` transport (its public ``http_transport`` argument) that rewrites what the client
 sends, or what it receives before the client's logic sees it, so the client then behaves like a
 port with that bug (a 409 poll answer seen as a 408 is a client that re-polls on 409). The
-mutation test runs the suite against ``python -m scenarios.adapters.reference_client --mutation
+mutation test runs the suite against ``python -m tinker_harness.scenarios.adapters.reference_client --mutation
 NAME`` and expects at least one scenario to fail for every mutation. Nothing else uses this.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
 
 __all__ = ["MUTATIONS", "Mutation", "MutatingTransport"]
 

@@ -2,7 +2,8 @@
 
 Run it by path with the interpreter of a venv that has ``tinker==X`` installed, e.g.::
 
-    tinker-harness conform --adapter "$(python -m scenarios.sdk_envs 0.30.4) scenarios/adapters/python_sdk.py"
+    tinker-harness conform \
+        --adapter "$(python -m tinker_harness.scenarios.sdk_envs 0.30.4) scenarios/adapters/python_sdk.py"
 
 It imports only the standard library and ``tinker`` (the JSON-lines loop is the sibling file
 ``loop.py``, loaded by path when this project is not importable). Capabilities follow the detected
@@ -39,7 +40,7 @@ _STATUS_KINDS = {
 
 def _load_loop() -> Any:
     try:
-        from scenarios.adapters import loop
+        from tinker_harness.scenarios.adapters import loop
     except ImportError:  # running inside a venv that has only tinker: load the sibling file
         spec = importlib.util.spec_from_file_location(
             "tinker_harness_adapter_loop", Path(__file__).with_name("loop.py")

@@ -1,4 +1,6 @@
-"""Adapter for the project's reference client: ``python -m scenarios.adapters.reference_client [--mutation NAME]``.
+"""Adapter for the project's reference client.
+
+Run as ``python -m tinker_harness.scenarios.adapters.reference_client [--mutation NAME]``.
 
 Steps map one to one onto the blocking :class:`reference_client.ReferenceClient` API (protocol
 reference §18 names); the session is opened lazily by the first step that needs one, as the SDK
@@ -17,11 +19,11 @@ from typing import Any
 
 import httpx
 
-import reference_client as rc
-import scenarios.adapters.mutations as mutations
-from contracts import AdamParams, Datum, SamplingParams
-from scenarios.adapters.loop import Finisher, Unsupported, serve
-from scenarios.adapters.summaries import forward_backward_summary, sample_summary
+import tinker_harness.reference_client as rc
+import tinker_harness.scenarios.adapters.mutations as mutations
+from tinker_harness.contracts import AdamParams, Datum, SamplingParams
+from tinker_harness.scenarios.adapters.loop import Finisher, Unsupported, serve
+from tinker_harness.scenarios.adapters.summaries import forward_backward_summary, sample_summary
 
 __all__ = ["CAPABILITIES", "ReferenceDriver", "error_of", "main"]
 
@@ -320,7 +322,7 @@ class ReferenceDriver:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scenarios.adapters.reference_client")
+    parser = argparse.ArgumentParser(prog="python -m tinker_harness.scenarios.adapters.reference_client")
     parser.add_argument(
         "--mutation",
         default=os.environ.get("TINKER_HARNESS_MUTATION") or None,

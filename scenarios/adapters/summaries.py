@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reference_client import ForwardBackwardResult, SampleResult
+from tinker_harness.reference_client import ForwardBackwardResult, SampleResult
 
 __all__ = ["forward_backward_summary", "sample_summary"]
 

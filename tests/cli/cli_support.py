@@ -23,9 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from mock_server.config import ServerConfig
-from mock_server.journal import JournalEntry
-from mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.pytest_plugin import MockTinker
 
 TINKER = Path(sys.executable).with_name("tinker")
 ALICE = "tml-cli-alice-0001"

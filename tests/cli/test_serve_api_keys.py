@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from mock_server.auth import load_api_keys_file
+from tinker_harness.mock_server.auth import load_api_keys_file
 
 LISTED = ("tml-serve-key-one-0001", "tml-serve-key-two-0002")
 
@@ -20,7 +20,7 @@ def test_serve_accepts_only_the_keys_of_the_file(tmp_path: Path) -> None:
     keys.write_text(f"# team keys\n{LISTED[0]}\n\n  {LISTED[1]}   # CI\n{LISTED[0]}\n")
     assert load_api_keys_file(keys) == LISTED
     process = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--api-keys-file", str(keys)],
+        [sys.executable, "-m", "tinker_harness", "serve", "--port", "0", "--api-keys-file", str(keys)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -46,7 +46,7 @@ def test_serve_refuses_a_bad_keys_file(tmp_path: Path) -> None:
     keys = tmp_path / "keys.txt"
     keys.write_text("tml-fine-key-0001\nsk-secret-not-a-tinker-key\n")
     done = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--api-keys-file", str(keys)],
+        [sys.executable, "-m", "tinker_harness", "serve", "--port", "0", "--api-keys-file", str(keys)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -55,7 +55,7 @@ def test_serve_refuses_a_bad_keys_file(tmp_path: Path) -> None:
     assert f"{keys}:2" in done.stderr and "tml-" in done.stderr
     assert "sk-secret" not in done.stderr  # the offending line is named, not printed
     missing = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--api-keys-file", str(tmp_path / "absent.txt")],
+        [sys.executable, "-m", "tinker_harness", "serve", "--api-keys-file", str(tmp_path / "absent.txt")],
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reports.conformance import render_json
-from reports.conformance.build import build_report
-from scenarios.catalog import load_catalog
-from scenarios.conform import probe, run_adapter
-from scenarios.known_failing import load_known_failing
+from tinker_harness.reports.conformance import render_json
+from tinker_harness.reports.conformance.build import build_report
+from tinker_harness.scenarios.catalog import load_catalog
+from tinker_harness.scenarios.conform import probe, run_adapter
+from tinker_harness.scenarios.known_failing import load_known_failing
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = [sys.executable, "-m", "scenarios.adapters.reference_client"]
+REFERENCE = [sys.executable, "-m", "tinker_harness.scenarios.adapters.reference_client"]
 SDK_038 = [sys.executable, str(ROOT / "scenarios" / "adapters" / "python_sdk.py")]
 KNOWN_FAILING_SDK = ROOT / "scenarios" / "known_failing" / "python-sdk.yaml"
 

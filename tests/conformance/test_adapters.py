@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from conformance_support import KNOWN_FAILING_SDK, REFERENCE, SDK_038, explain, outcomes
 
-from scenarios.catalog import load_catalog
-from scenarios.known_failing import load_known_failing
+from tinker_harness.scenarios.catalog import load_catalog
+from tinker_harness.scenarios.known_failing import load_known_failing
 
 CATALOG = load_catalog()
 IDS = CATALOG.ids

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conformance_support import REFERENCE
 
-from mock_server.cli import main
+from tinker_harness.cli import main
 
 ADAPTER = shlex.join(REFERENCE)
 MUTANT = shlex.join([*REFERENCE, "--mutation", "seq-id-off-by-one"])

@@ -17,9 +17,9 @@ import tree_sitter
 import tree_sitter_elixir
 from conformance_support import ROOT
 
-from scenarios.adapter_process import AdapterProcess, AdapterProtocolError
-from scenarios.adapters.loop import Unsupported, serve
-from scenarios.protocol import ADAPTER_OPS, StepMessage
+from tinker_harness.scenarios.adapter_process import AdapterProcess, AdapterProtocolError
+from tinker_harness.scenarios.adapters.loop import Unsupported, serve
+from tinker_harness.scenarios.protocol import ADAPTER_OPS, StepMessage
 
 HELLO = {"type": "hello", "protocol": 1, "name": "fake", "version": "1.0", "sdk_protocol": "0.38.0", "capabilities": []}
 EXS = ROOT / "scenarios" / "adapters" / "tinkex_adapter.exs"

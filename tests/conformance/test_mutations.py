@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conformance_support import REFERENCE, explain, outcomes, run_catalogue
 
-from scenarios.adapters.mutations import MUTATIONS
+from tinker_harness.scenarios.adapters.mutations import MUTATIONS
 
 TARGETS = {
     "heartbeat-path-changed": ["sessions/expired-session-is-gone"],

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.catalog import load_catalog, load_suite_file
-from scenarios.schema import STATUS_ROWS
-from scenarios.yaml_lines import ScenarioFileError
+from tinker_harness.scenarios.catalog import load_catalog, load_suite_file
+from tinker_harness.scenarios.schema import STATUS_ROWS
+from tinker_harness.scenarios.yaml_lines import ScenarioFileError
 
 CATALOG = load_catalog()
 

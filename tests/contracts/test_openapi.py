@@ -9,9 +9,9 @@ import httpx
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from contracts.catalogue import CATALOGUE
-from contracts.openapi import build_openapi
-from mock_server.pytest_plugin import MockTinker
+from tinker_harness.contracts.catalogue import CATALOGUE
+from tinker_harness.contracts.openapi import build_openapi
+from tinker_harness.mock_server.pytest_plugin import MockTinker
 
 
 def test_document_is_valid_openapi_3_1() -> None:

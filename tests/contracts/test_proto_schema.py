@@ -10,8 +10,8 @@ import numpy as np
 from google.protobuf import descriptor_pb2
 from tinker.proto import tinker_public_pb2 as sdk_pb
 
-from contracts import tensor_codec as tc
-from contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts import tensor_codec as tc
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -37,7 +37,7 @@ from tinker.types._pydantic_types.forward_backward_input import (
 from tinker.types._pydantic_types.tensor_data import TensorData as SdkTensorData
 from tinker.types.generic_event import GenericEvent as SdkGenericEvent
 
-import contracts as C
+import tinker_harness.contracts as C
 
 # --------------------------------------------------------------------------------------------
 # 1. Structural drift

@@ -17,9 +17,9 @@ import pytest
 import twin_flows as flows
 from wire_compare import ALLOWED, compare
 
-from mock_server.config import ServerConfig
-from mock_server.journal import JournalEntry
-from mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.pytest_plugin import MockTinker
 
 pytestmark = pytest.mark.sdk
 

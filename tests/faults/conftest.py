@@ -9,9 +9,9 @@ import pytest
 import tinker
 from fault_rig import BASE_MODEL, Rig
 
-from mock_server.clock import Clock
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import start_mock
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import start_mock
 
 
 @pytest.fixture(scope="module")

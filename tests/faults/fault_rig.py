@@ -8,9 +8,9 @@ from typing import Any
 
 import tinker
 
-from mock_server.faults.plan import FaultPlan
-from mock_server.journal import JournalEntry
-from mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.faults.plan import FaultPlan
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.pytest_plugin import MockTinker
 
 BASE_MODEL = "Qwen/Qwen3-8B"
 

@@ -14,9 +14,9 @@ import tinker
 from sdk_support import BASE_MODEL, datum
 from tinker import types
 
-from mock_server.clock import Clock
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
 
 pytestmark = pytest.mark.sdk
 CYCLE = 10.0

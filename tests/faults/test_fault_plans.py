@@ -10,9 +10,9 @@ import httpx
 import pytest
 import yaml
 
-from mock_server.faults.engine import CallFacts, FaultEngine
-from mock_server.faults.plan import FaultPlan, FaultPlanError
-from mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.faults.engine import CallFacts, FaultEngine
+from tinker_harness.mock_server.faults.plan import FaultPlan, FaultPlanError
+from tinker_harness.mock_server.pytest_plugin import MockTinker
 
 HEALTH = CallFacts(endpoint="healthz", method="GET", path="/api/v1/healthz")
 
@@ -166,7 +166,7 @@ def test_cli_serve_loads_a_fault_plan_file(tmp_path: Path) -> None:
         )
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--faults", str(plan)],
+        [sys.executable, "-m", "tinker_harness", "serve", "--port", "0", "--faults", str(plan)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -185,7 +185,7 @@ def test_cli_refuses_a_bad_plan_file(tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text("rules:\n  - match: {endpoint: healthz}\n    action: {status: 99}\n")
     done = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--faults", str(plan)],
+        [sys.executable, "-m", "tinker_harness", "serve", "--faults", str(plan)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -15,7 +15,7 @@ from fault_rig import Rig
 from sdk_support import datum
 from tinker import types
 
-from mock_server.assertions import polls_of
+from tinker_harness.mock_server.assertions import polls_of
 
 pytestmark = pytest.mark.sdk
 

@@ -10,7 +10,7 @@ import tinker
 from fault_rig import BASE_MODEL, Rig
 from tinker import types
 
-from mock_server.assertions import assert_requests_in_order
+from tinker_harness.mock_server.assertions import assert_requests_in_order
 
 pytestmark = pytest.mark.sdk
 

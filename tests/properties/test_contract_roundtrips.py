@@ -24,16 +24,16 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from pydantic import AwareDatetime, BaseModel, ValidationError
 
-import contracts
-from contracts import EncodedTextChunk
-from contracts import tensor_codec as tc
-from contracts._base import WireModel
-from contracts.proto import tinker_public_pb2 as pb
-from contracts.proto_json import proto_to_json
-from mock_server.chunks import proto_input_tokens
-from mock_server.codec import fwdbwd_result_bodies
-from mock_server.sample_codec import PromptOutputs, SampledRow, sample_result_bodies
-from reference_client._codec import _chunk_to_proto, decode_forward_backward, decode_sample
+from tinker_harness import contracts
+from tinker_harness.contracts import EncodedTextChunk
+from tinker_harness.contracts import tensor_codec as tc
+from tinker_harness.contracts._base import WireModel
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.proto_json import proto_to_json
+from tinker_harness.mock_server.chunks import proto_input_tokens
+from tinker_harness.mock_server.codec import fwdbwd_result_bodies
+from tinker_harness.mock_server.sample_codec import PromptOutputs, SampledRow, sample_result_bodies
+from tinker_harness.reference_client._codec import _chunk_to_proto, decode_forward_backward, decode_sample
 
 PLAN = budget(examples=15)
 SETTINGS = settings(
@@ -124,7 +124,7 @@ def test_every_model_survives_dump_and_validate(model: type[BaseModel]) -> None:
 
 
 def test_the_model_list_covers_the_catalogue() -> None:
-    from contracts.catalogue import CATALOGUE
+    from tinker_harness.contracts.catalogue import CATALOGUE
 
     used = {m for e in CATALOGUE for m in (e.request, e.response, e.future_result) if m is not None}
     assert used <= set(MODELS), sorted(m.__name__ for m in used - set(MODELS))

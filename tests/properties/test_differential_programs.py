@@ -31,15 +31,15 @@ from hypothesis import HealthCheck, example, given, note, seed, settings
 from hypothesis import strategies as st
 from wire_compare import ALLOWED, compare, polls_after_submission
 
-from scenarios.conform import probe
-from scenarios.protocol import ERROR_KINDS, Hello, ResultMessage
-from scenarios.runner import ScenarioResult, run_scenario
-from scenarios.schema import Scenario
+from tinker_harness.scenarios.conform import probe
+from tinker_harness.scenarios.protocol import ERROR_KINDS, Hello, ResultMessage
+from tinker_harness.scenarios.runner import ScenarioResult, run_scenario
+from tinker_harness.scenarios.schema import Scenario
 
 pytestmark = pytest.mark.sdk
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = [sys.executable, "-m", "scenarios.adapters.reference_client"]
+REFERENCE = [sys.executable, "-m", "tinker_harness.scenarios.adapters.reference_client"]
 SDK = [sys.executable, str(ROOT / "scenarios" / "adapters" / "python_sdk.py")]
 REQUIRES = ["training", "sampling", "checkpoints", "pipelining", "create_via_load"]
 # Allow-list rules a program's journals may need: the SDK's telemetry batches (no REST calls are generated).

@@ -34,13 +34,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, MultipleResults, RuleBasedStateMachine, invariant, multiple, rule
 from world import Outcome, World
 
-from contracts import AdamParams, SamplingParams
-from mock_server.clock import Clock
-from mock_server.config import ServerConfig
-from mock_server.control import CONTROL_PREFIX
-from mock_server.pytest_plugin import MockTinker, start_mock
-from mock_server.tokenizer import encode
-from reference_client import (
+from tinker_harness.contracts import AdamParams, SamplingParams
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.control import CONTROL_PREFIX
+from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
+from tinker_harness.mock_server.tokenizer import encode
+from tinker_harness.reference_client import (
     BadRequest,
     Conflict,
     NotFound,

@@ -25,11 +25,11 @@ from sdk_env import SDK_ENV
 from sdk_support import SENTENCES
 from tinker import types
 
-from mock_server.app import MockServer
-from mock_server.config import ServerConfig
-from mock_server.faults.plan import FaultPlan
-from mock_server.runner import BackgroundServer
-from mock_server.tokenizer import encode
+from tinker_harness.mock_server.app import MockServer
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.faults.plan import FaultPlan
+from tinker_harness.mock_server.runner import BackgroundServer
+from tinker_harness.mock_server.tokenizer import encode
 
 BASE_MODEL = "Qwen/Qwen3-8B"
 UPSTREAM_SEED = 1234
@@ -187,7 +187,7 @@ class CliServer:
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", *args],
+            [sys.executable, "-m", "tinker_harness", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -208,4 +208,4 @@ class CliServer:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mock_server", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "tinker_harness", *args], capture_output=True, text=True, timeout=60)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from recording_support import API_KEY, planted_left
 
-from mock_server.recording import read_cassette
+from tinker_harness.mock_server.recording import read_cassette
 
 pytestmark = pytest.mark.sdk
 
@@ -24,8 +24,8 @@ INNER = """
 import pytest
 import tinker
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import start_mock
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import start_mock
 
 CASSETTE = "cassettes/capabilities.yaml"
 KEY = "{key}"

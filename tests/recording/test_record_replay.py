@@ -31,8 +31,8 @@ from recording_support import (
     sdk_env,
 )
 
-from mock_server.recording import AppServer, ReplayApp, read_cassette, use_cassette
-from mock_server.recording.bodies import json_or_none
+from tinker_harness.mock_server.recording import AppServer, ReplayApp, read_cassette, use_cassette
+from tinker_harness.mock_server.recording.bodies import json_or_none
 
 pytestmark = pytest.mark.sdk
 
@@ -174,7 +174,7 @@ def test_deviating_client_gets_a_near_miss_diagnosis(recording: Recording) -> No
 
 
 def test_to_scenario_output_loads_in_the_scenario_catalog(recording: Recording, tmp_path: Path) -> None:
-    from scenarios.catalog import load_suite_file
+    from tinker_harness.scenarios.catalog import load_suite_file
 
     out = tmp_path / "recorded.yaml"
     result = run_cli("cassette", "to-scenario", str(recording.path), "--out", str(out), "--id", "recorded/sdk-flow")
@@ -205,14 +205,14 @@ def test_to_scenario_output_loads_in_the_scenario_catalog(recording: Recording, 
 
 def test_scenario_from_the_recording_passes_the_conformance_runner(recording: Recording, tmp_path: Path) -> None:
     """The generated scenario runs on a fresh mock (recorded faults reproduced) with the Python SDK adapter."""
-    from scenarios.adapter_process import AdapterProcess
-    from scenarios.catalog import load_suite_file
-    from scenarios.runner import run_scenario
+    from tinker_harness.scenarios.adapter_process import AdapterProcess
+    from tinker_harness.scenarios.catalog import load_suite_file
+    from tinker_harness.scenarios.runner import run_scenario
 
     out = tmp_path / "recorded.yaml"
     assert run_cli("cassette", "to-scenario", str(recording.path), "--out", str(out)).returncode == 0
     (scenario,) = load_suite_file(out)[0].scenarios
-    command = [sys.executable, "-m", "scenarios.adapters.python_sdk"]
+    command = [sys.executable, "-m", "tinker_harness.scenarios.adapters.python_sdk"]
     probe = AdapterProcess(command, {**os.environ, "HF_HUB_OFFLINE": "1"}, tmp_path / "hello.stderr.txt")
     probe.start()
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.cli import main
+from tinker_harness.cli import main
 
 CASSETTE = """version: 1
 interactions:

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server.recording import AppServer, Cassette, Interaction, ReplayApp
-from mock_server.recording.cassette import Annotation, RecordedRequest, RecordedResponse
+from tinker_harness.mock_server.recording import AppServer, Cassette, Interaction, ReplayApp
+from tinker_harness.mock_server.recording.cassette import Annotation, RecordedRequest, RecordedResponse
 
 BASE = "https://live.example/services/tinker"
 SAMPLER = "sess-1:sample:0"

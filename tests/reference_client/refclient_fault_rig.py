@@ -18,12 +18,18 @@ from typing import Any
 from client_clocks import QuietHeartbeatClock
 from refclient_support import BASE_MODEL
 
-from mock_server.clock import Clock
-from mock_server.config import ServerConfig
-from mock_server.faults.plan import FaultPlan
-from mock_server.journal import JournalEntry
-from mock_server.pytest_plugin import MockTinker, start_mock
-from reference_client import QueueStateChange, ReferenceClient, RetryPolicy, SamplingClient, TrainingClient
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.faults.plan import FaultPlan
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
+from tinker_harness.reference_client import (
+    QueueStateChange,
+    ReferenceClient,
+    RetryPolicy,
+    SamplingClient,
+    TrainingClient,
+)
 
 FROZEN_AT = 1.8e9
 

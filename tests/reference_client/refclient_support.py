@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 
 from contract_datums import datum
 
-from contracts import Datum
-from mock_server.journal import JournalEntry
+from tinker_harness.contracts import Datum
+from tinker_harness.mock_server.journal import JournalEntry
 
 BASE_MODEL = "Qwen/Qwen3-8B"
 SENTENCES = (

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from refclient_support import BASE_MODEL, dataset, datum, violations
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from mock_server.tokenizer import encode
-from reference_client import ForwardBackwardResult, ProtocolError, ReferenceClient
-from reference_client._chunks import combine_results, estimate_datum_bytes, split_into_chunks
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.tokenizer import encode
+from tinker_harness.reference_client import ForwardBackwardResult, ProtocolError, ReferenceClient
+from tinker_harness.reference_client._chunks import combine_results, estimate_datum_bytes, split_into_chunks
 
 FIVE = (
     "The model saved a checkpoint after every step.",

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from refclient_support import BASE_MODEL
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from reference_client import (
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.reference_client import (
     APIStatusError,
     AuthenticationFailed,
     ClientSettings,
@@ -25,7 +25,7 @@ from reference_client import (
     RequestFailed,
     ServerError,
 )
-from reference_client._errors import status_error_class
+from tinker_harness.reference_client._errors import status_error_class
 
 
 def test_a_404_is_not_found_with_method_path_status_and_the_servers_request_id(tinker_mock: MockTinker) -> None:

@@ -9,11 +9,11 @@ from collections.abc import Callable
 import pytest
 from refclient_support import BASE_MODEL, dataset, datum, violations
 
-from contracts import AdamParams
-from mock_server.config import ServerConfig
-from mock_server.journal import JournalEntry
-from mock_server.pytest_plugin import MockTinker
-from reference_client import BadRequest, QueueStateChange, ReferenceClient, RequestFailed
+from tinker_harness.contracts import AdamParams
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.reference_client import BadRequest, QueueStateChange, ReferenceClient, RequestFailed
 
 
 def polls_by_future(mock: MockTinker) -> dict[str, list[JournalEntry]]:

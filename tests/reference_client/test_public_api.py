@@ -6,8 +6,8 @@ import asyncio
 import importlib
 import pkgutil
 
-import reference_client
-from reference_client._turns import TurnTaker
+from tinker_harness import reference_client
+from tinker_harness.reference_client._turns import TurnTaker
 
 
 def test_all_is_sorted_complete_and_importable() -> None:

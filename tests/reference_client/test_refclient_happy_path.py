@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from refclient_support import BASE_MODEL, dataset, datum, endpoint_sequence, violations
 
-from contracts import AdamParams, SamplingParams
-from mock_server.pytest_plugin import MockTinker
-from mock_server.tokenizer import TOKENIZER_DIR, encode
-from reference_client import (
+from tinker_harness.contracts import AdamParams, SamplingParams
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.tokenizer import TOKENIZER_DIR, encode
+from tinker_harness.reference_client import (
     SDK_VERSION,
     AsyncReferenceClient,
     ForwardBackwardResult,

@@ -13,9 +13,9 @@ import pytest
 from refclient_fault_rig import RefRig
 from refclient_support import datum
 
-from contracts import AdamParams, OptimStepResponse, SamplingParams
-from mock_server.assertions import polls_of
-from reference_client import FutureExpired, FuturePollFailed, RequestFailed
+from tinker_harness.contracts import AdamParams, OptimStepResponse, SamplingParams
+from tinker_harness.mock_server.assertions import polls_of
+from tinker_harness.reference_client import FutureExpired, FuturePollFailed, RequestFailed
 
 OPTIM_POLLS = {"endpoint": "retrieve_future", "request_type": "OptimStep"}
 SAMPLE_POLLS = {"endpoint": "retrieve_future", "request_type": "Sample"}

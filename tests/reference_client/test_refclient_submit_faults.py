@@ -16,10 +16,10 @@ from client_clocks import ManualClock
 from refclient_fault_rig import RefRig
 from refclient_support import BASE_MODEL, wait_until
 
-from contracts import AdamParams, OptimStepResponse, SamplingParams
-from mock_server.assertions import assert_requests_in_order
-from mock_server.journal import JournalEntry
-from reference_client import (
+from tinker_harness.contracts import AdamParams, OptimStepResponse, SamplingParams
+from tinker_harness.mock_server.assertions import assert_requests_in_order
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.reference_client import (
     APIStatusError,
     AuthenticationFailed,
     BadRequest,

@@ -9,9 +9,9 @@ import pytest
 from client_clocks import ManualClock
 from refclient_support import BASE_MODEL, violations
 
-from contracts import SessionSearchRequest
-from mock_server.pytest_plugin import MockTinker
-from reference_client import AsyncReferenceClient
+from tinker_harness.contracts import SessionSearchRequest
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.reference_client import AsyncReferenceClient
 
 
 async def rest_flow(mock: MockTinker) -> None:

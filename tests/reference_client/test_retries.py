@@ -18,8 +18,8 @@ import pytest
 from client_clocks import InstantClock
 from refclient_support import BASE_MODEL, unused_port
 
-from mock_server.pytest_plugin import MockTinker
-from reference_client import (
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.reference_client import (
     AsyncRestClient,
     ClientSettings,
     Conflict,
@@ -29,8 +29,16 @@ from reference_client import (
     RetryPolicy,
     Transport,
 )
-from reference_client._poll_rules import Failed, MetadataOnly, PollAction, Ready, TryAgain, classify_answer, poll_action
-from reference_client._retry import BillingPause, call_policy, retry_after_seconds, should_retry
+from tinker_harness.reference_client._poll_rules import (
+    Failed,
+    MetadataOnly,
+    PollAction,
+    Ready,
+    TryAgain,
+    classify_answer,
+    poll_action,
+)
+from tinker_harness.reference_client._retry import BillingPause, call_policy, retry_after_seconds, should_retry
 
 NO_JITTER = RetryPolicy(random=lambda: 0.0)
 TRANSPORT_DELAYS = [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0, 10.0, 10.0]  # min(0.5 * 2**n, 10), n = 0..9

@@ -9,11 +9,11 @@ import pytest
 from client_clocks import ManualClock
 from refclient_support import BASE_MODEL, endpoint_sequence, violations, wait_until
 
-from contracts import ClientDynamicConfigResponse
-from mock_server.config import ServerConfig
-from mock_server.journal import JournalEntry
-from mock_server.pytest_plugin import MockTinker
-from reference_client import ReferenceClient
+from tinker_harness.contracts import ClientDynamicConfigResponse
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.reference_client import ReferenceClient
 
 
 def test_heartbeat_sleeps_first_beats_every_10_s_and_stops_on_410(tinker_mock: MockTinker) -> None:

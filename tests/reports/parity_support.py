@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from contracts.surface import SurfaceManifest, load
+from tinker_harness.contracts.surface import SurfaceManifest, load
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "elixir"
 PLANTED = FIXTURES / "planted"

@@ -15,10 +15,10 @@ from parity_support import PLANTED, SDK_VERSION, write_jsonl
 from sdk_support import BASE_MODEL, dataset
 from tinker import types
 
-from mock_server.cli import main
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from reports.behaviour import JournalError, compare_journal_dirs, diff_journals, load_journal
+from tinker_harness.cli import main
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.reports.behaviour import JournalError, compare_journal_dirs, diff_journals, load_journal
 
 pytestmark = pytest.mark.sdk
 
@@ -42,7 +42,7 @@ def journals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Entries, Entries
     # Module-scoped: run both scenarios once with a local monkeypatch (sdk_mock is function-scoped).
     from _pytest.monkeypatch import MonkeyPatch
 
-    from mock_server.pytest_plugin import start_mock
+    from tinker_harness.mock_server.pytest_plugin import start_mock
 
     patch = MonkeyPatch()
     started: list[MockTinker] = []

@@ -16,10 +16,10 @@ import pytest
 from parity_support import write_jsonl
 from twin_flows import reference_training, sdk_training
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from reports.behaviour import diff_journals, load_journal
-from reports.findings import Finding
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.reports.behaviour import diff_journals, load_journal
+from tinker_harness.reports.findings import Finding
 
 pytestmark = pytest.mark.sdk
 CONFIG = ServerConfig(client_config={"pjwt_auth_enabled": False})

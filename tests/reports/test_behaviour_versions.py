@@ -14,10 +14,10 @@ import pytest
 import tinker
 from parity_support import write_jsonl
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from reports.behaviour import diff_journals, load_journal
-from scenarios.sdk_envs import ensure_sdk_env
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.reports.behaviour import diff_journals, load_journal
+from tinker_harness.scenarios.sdk_envs import ensure_sdk_env
 
 pytestmark = pytest.mark.sdk
 DRIVER = Path(__file__).resolve().parents[1] / "versions" / "sdk_flow_driver.py"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from parity_support import PLANTED
 
-from reports.elixir import extract_port, source_files
-from reports.elixir.parse import UNKNOWN, literal_source
+from tinker_harness.reports.elixir import extract_port, source_files
+from tinker_harness.reports.elixir.parse import UNKNOWN, literal_source
 
 
 def test_modules_functions_specs_and_defaults() -> None:

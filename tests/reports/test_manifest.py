@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from parity_support import SDK_VERSION, manifest
 
-from contracts.surface import ManifestError, generate, load_file, manifest_path, render
-from mock_server.cli import main
+from tinker_harness.cli import main
+from tinker_harness.contracts.surface import ManifestError, generate, load_file, manifest_path, render
 
 
 def test_regenerating_the_manifest_reproduces_the_stored_file() -> None:

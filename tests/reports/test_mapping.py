@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reports.mapping.names import normalise_path, snake
-from reports.mapping.overrides import OverridesError, load_overrides
-from reports.mapping.units import normalise_name, port_unit, same_value, to_unit
+from tinker_harness.reports.mapping.names import normalise_path, snake
+from tinker_harness.reports.mapping.overrides import OverridesError, load_overrides
+from tinker_harness.reports.mapping.units import normalise_name, port_unit, same_value, to_unit
 
 
 @pytest.mark.parametrize(

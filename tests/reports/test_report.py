@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from parity_support import PLANTED, PLANTED_GAPS, SDK_VERSION
 
-from mock_server.cli import main
-from reports.report import ParityReport
+from tinker_harness.cli import main
+from tinker_harness.reports.report import ParityReport
 
 
 def _parity(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -12,7 +12,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from reports.parity import run_parity
+from tinker_harness.reports.parity import run_parity
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 

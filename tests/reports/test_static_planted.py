@@ -11,10 +11,10 @@ from pathlib import Path
 
 from parity_support import PLANTED, PLANTED_GAPS, manifest
 
-from reports.elixir import extract_port
-from reports.findings import Finding
-from reports.mapping.overrides import load_overrides
-from reports.static import compare_static
+from tinker_harness.reports.elixir import extract_port
+from tinker_harness.reports.findings import Finding
+from tinker_harness.reports.mapping.overrides import load_overrides
+from tinker_harness.reports.static import compare_static
 
 
 def _run(root: Path = PLANTED, overrides: Path | None = None) -> tuple[dict[str, Finding], list[str]]:

@@ -22,9 +22,9 @@ from schemathesis.core.transport import Response
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from mock_server.app import MockServer
-from mock_server.clock import Clock
-from mock_server.config import ServerConfig
+from tinker_harness.mock_server.app import MockServer
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.config import ServerConfig
 
 __all__ = [
     "API_KEY",

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, settings
 from schema_support import PLAN, fuzz_config, keep_reproducer, new_server
 from schemathesis import Case
 
-from mock_server.app import MockServer
+from tinker_harness.mock_server.app import MockServer
 
 _loader = new_server()
 schema = schemathesis.openapi.from_asgi("/openapi.json", _loader.app, config=fuzz_config())

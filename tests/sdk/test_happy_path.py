@@ -16,9 +16,9 @@ import tinker
 from sdk_support import BASE_MODEL, dataset, datum, endpoint_sequence, violations
 from tinker import types
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from mock_server.tokenizer import TOKENIZER_DIR, encode
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.tokenizer import TOKENIZER_DIR, encode
 
 pytestmark = pytest.mark.sdk
 

@@ -17,10 +17,10 @@ import tinker
 from semantics_support import BASE_MODEL, ce_datum, logprobs_of
 from tinker import types
 
-from mock_server.chunks import DMEL_TOKEN_ID
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from mock_server.tokenizer import IMAGE_TOKEN_ID, encode
+from tinker_harness.mock_server.chunks import DMEL_TOKEN_ID
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.tokenizer import IMAGE_TOKEN_ID, encode
 
 pytestmark = pytest.mark.sdk
 

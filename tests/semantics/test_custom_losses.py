@@ -28,9 +28,9 @@ from semantics_support import (
 )
 from tinker import types
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from mock_server.tokenizer import encode
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.tokenizer import encode
 
 pytestmark = pytest.mark.sdk
 

@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from contracts._sampling import SampleRequest
-from contracts._tensors import ModelInput, TensorData
-from mock_server.chunks import DMEL_TOKEN_ID, MAX_CHUNK_POSITIONS, dmel_length, json_input_tokens
-from mock_server.model import UserInputError
-from mock_server.sample_extras import MAX_TOPK, check_extras, decode_target_ids, first_computed
-from mock_server.tokenizer import IMAGE_TOKEN_ID
+from tinker_harness.contracts._sampling import SampleRequest
+from tinker_harness.contracts._tensors import ModelInput, TensorData
+from tinker_harness.mock_server.chunks import DMEL_TOKEN_ID, MAX_CHUNK_POSITIONS, dmel_length, json_input_tokens
+from tinker_harness.mock_server.model import UserInputError
+from tinker_harness.mock_server.sample_extras import MAX_TOPK, check_extras, decode_target_ids, first_computed
+from tinker_harness.mock_server.tokenizer import IMAGE_TOKEN_ID
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(8)
 JPEG = b"\xff\xd8\xff\xe0" + bytes(8)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from tinker.proto.response_conv import deserialize_sample_response
 
-from contracts import JsonSampleResponse
-from mock_server.model.prompt_scoring import MASK_LOGPROB, TopK
-from mock_server.sample_codec import PromptOutputs, SampledRow, sample_result_bodies
+from tinker_harness.contracts import JsonSampleResponse
+from tinker_harness.mock_server.model.prompt_scoring import MASK_LOGPROB, TopK
+from tinker_harness.mock_server.sample_codec import PromptOutputs, SampledRow, sample_result_bodies
 
 
 def test_protobuf_and_json_forms_agree() -> None:

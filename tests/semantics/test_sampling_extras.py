@@ -19,9 +19,9 @@ import torch
 from semantics_support import BASE_MODEL, ce_datum, logprobs_of
 from tinker import types
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from mock_server.tokenizer import decode, encode
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.tokenizer import decode, encode
 
 pytestmark = pytest.mark.sdk
 

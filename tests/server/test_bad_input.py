@@ -17,8 +17,8 @@ import httpx
 import pytest
 import zstandard
 
-from contracts.proto import tinker_public_pb2 as pb
-from mock_server.pytest_plugin import MockTinker
+from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.mock_server.pytest_plugin import MockTinker
 
 KEY = "tml-bad-input"
 

@@ -16,7 +16,10 @@ import pytest
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], str, list[str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "serve", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "tinker_harness", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     lines = [process.stdout.readline() for _ in range(3)]
@@ -54,7 +57,7 @@ def test_serve_binds_loopback_by_default() -> None:
 
 def _exit_of(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mock_server", *args],
+        [sys.executable, "-m", "tinker_harness", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server.app import MockServer
-from mock_server.state_setup import add_checkpoint, add_run
+from tinker_harness.mock_server.app import MockServer
+from tinker_harness.mock_server.state_setup import add_checkpoint, add_run
 
 HEADERS = {"X-API-Key": "tml-fuzz-regressions"}
 

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from raw_api import RawApi
 
-from mock_server.clock import Clock
-from mock_server.config import ServerConfig
-from mock_server.faults.plan import FaultPlan
-from mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.clock import Clock
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.faults.plan import FaultPlan
+from tinker_harness.mock_server.pytest_plugin import MockTinker
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ from sdk_support import SENTENCES, dataset, datum
 from surface_support import ALICE, BASE_MODEL, BOB, admin, entries, frozen_clock, no_violations, rest, service
 from tinker import types
 
-from mock_server.billing import RATES_USD_PER_MILLION_TOKENS
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from mock_server.state_setup import add_checkpoint, add_run
-from mock_server.tokenizer import encode
+from tinker_harness.mock_server.billing import RATES_USD_PER_MILLION_TOKENS
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.state_setup import add_checkpoint, add_run
+from tinker_harness.mock_server.tokenizer import encode
 
 pytestmark = pytest.mark.sdk
 

@@ -11,9 +11,9 @@ import pytest
 import tinker
 from surface_support import ALICE, BOB, entries, frozen_clock, no_violations, owner, rest
 
-from mock_server.config import ServerConfig
-from mock_server.pytest_plugin import MockTinker
-from mock_server.redaction import redact_headers
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.redaction import redact_headers
 
 
 def _tag(secret: str) -> str:

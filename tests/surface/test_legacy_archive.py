@@ -20,12 +20,12 @@ import httpx
 import pytest
 from surface_support import ALICE, BOB, entries, frozen_clock, http, no_violations
 
-from mock_server.config import ServerConfig
-from mock_server.exports import archive_files
-from mock_server.pytest_plugin import MockTinker
-from mock_server.state import CheckpointRecord
-from mock_server.state_setup import add_checkpoint, add_run
-from scenarios.sdk_envs import ensure_sdk_env
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.exports import archive_files
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.state import CheckpointRecord
+from tinker_harness.mock_server.state_setup import add_checkpoint, add_run
+from tinker_harness.scenarios.sdk_envs import ensure_sdk_env
 
 pytestmark = pytest.mark.sdk
 

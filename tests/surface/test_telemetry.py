@@ -14,9 +14,9 @@ import tinker
 from starlette.requests import Request
 from surface_support import ALICE, BASE_MODEL, BOB, entries, http, no_violations, service, wait_for
 
-from mock_server.app import MockServer
-from mock_server.pytest_plugin import MockTinker
-from mock_server.telemetry import control_telemetry, telemetry_events
+from tinker_harness.mock_server.app import MockServer
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.telemetry import control_telemetry, telemetry_events
 
 
 def _control(server: MockServer, query: str) -> tuple[int, dict[str, Any]]:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mock_server.clock import Clock
+from tinker_harness.mock_server.clock import Clock
 
 
 def test_frozen_clock_moves_only_when_advanced() -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mock_server.tokenizer import (
+from tinker_harness.mock_server.tokenizer import (
     EOS_TOKEN_ID,
     IMAGE_TOKEN_ID,
     PAD_TOKEN_ID,

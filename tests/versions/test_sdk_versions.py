@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 import tinker
 
-from mock_server.config import ServerConfig
-from mock_server.generations import generation_of
-from mock_server.pytest_plugin import MockTinker
-from scenarios.sdk_envs import ensure_sdk_env
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.generations import generation_of
+from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.scenarios.sdk_envs import ensure_sdk_env
 
 DRIVER = Path(__file__).with_name("sdk_flow_driver.py")
 VERSIONS = os.environ.get("TINKER_HARNESS_SDK_VERSIONS", "0.15.0,0.38.0").split(",")

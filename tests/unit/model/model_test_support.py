@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mock_server.model import BaseWeights, LoraConfig, LoraModel
+from tinker_harness.mock_server.model import BaseWeights, LoraConfig, LoraModel
 
 ALL_GROUPS = ("mlp", "attn", "unembed")
 

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mock_server.model import (
+from tinker_harness.mock_server.model import (
     AdamParams,
     CheckpointFormatError,
     DatumArrays,

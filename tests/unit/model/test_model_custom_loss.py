@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from tinker.lib.public_interfaces.custom_loss import encode_graph, trace_loss
 
-from mock_server.model import DatumArrays, LoraConfig, TrainableModel, UserInputError
-from mock_server.model.custom import CustomLoss, compile_custom_loss, evaluate
+from tinker_harness.mock_server.model import DatumArrays, LoraConfig, TrainableModel, UserInputError
+from tinker_harness.mock_server.model.custom import CustomLoss, compile_custom_loss, evaluate
 
 
 def _compile(fn: Callable[..., Any], ranks: dict[str, int]) -> Any:

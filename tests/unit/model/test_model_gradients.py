@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from model_test_support import ALL_GROUPS, make_model
 
-from mock_server.model import LOSSES, LoraModel
+from tinker_harness.mock_server.model import LOSSES, LoraModel
 
 GROUP_SETS = [ALL_GROUPS, ("mlp",), ("attn",), ("unembed",), ("attn", "unembed")]
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from model_test_support import make_model
 
-from mock_server.model import BaseWeights, LoraConfig, LoraModel, LoraWeights, UserInputError
-from mock_server.model.base_weights import seed_for_name
+from tinker_harness.mock_server.model import BaseWeights, LoraConfig, LoraModel, LoraWeights, UserInputError
+from tinker_harness.mock_server.model.base_weights import seed_for_name
 
 
 def _reference_log_softmax(row: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mock_server.model import (
+from tinker_harness.mock_server.model import (
     LOSSES,
     DatumArrays,
     LoraConfig,
@@ -14,7 +14,7 @@ from mock_server.model import (
     UserInputError,
     get_loss,
 )
-from mock_server.model.losses import register_loss
+from tinker_harness.mock_server.model.losses import register_loss
 
 N = 4
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from mock_server.model import AdamParams, AdamW, Dimuon, DimuonParams, UserInputError
-from mock_server.model.dimuon import newton_schulz
+from tinker_harness.mock_server.model import AdamParams, AdamW, Dimuon, DimuonParams, UserInputError
+from tinker_harness.mock_server.model.dimuon import newton_schulz
 
 
 def _reference_adamw(

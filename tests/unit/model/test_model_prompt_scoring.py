@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from model_test_support import make_model
 
-from mock_server.model import SamplingSettings, sample
-from mock_server.model import prompt_scoring as ps
-from mock_server.model.prefix_cache import PrefixCache
+from tinker_harness.mock_server.model import SamplingSettings, sample
+from tinker_harness.mock_server.model import prompt_scoring as ps
+from tinker_harness.mock_server.model.prefix_cache import PrefixCache
 
 PROMPT = np.array([3, 1, 4, 1, 5, 9, 2, 6])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mock_server.model import LOSSES, AdamParams, DatumArrays, LoraConfig, TrainableModel, UserInputError
-from mock_server.model.rl_losses import CISPO_DEFAULTS, DRO_BETA, PPO_DEFAULTS
-from mock_server.model.sequence_losses import STABLE_REINFORCE_DEFAULTS
+from tinker_harness.mock_server.model import LOSSES, AdamParams, DatumArrays, LoraConfig, TrainableModel, UserInputError
+from tinker_harness.mock_server.model.rl_losses import CISPO_DEFAULTS, DRO_BETA, PPO_DEFAULTS
+from tinker_harness.mock_server.model.sequence_losses import STABLE_REINFORCE_DEFAULTS
 
 RNG = np.random.default_rng(0)
 N = 7

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from model_test_support import make_model
 
-from mock_server.model import LoraModel, SamplingSettings, UserInputError, sample
+from tinker_harness.mock_server.model import LoraModel, SamplingSettings, UserInputError, sample
 
 PROMPT = np.array([3, 1, 4, 1, 5])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mock_server.model import (
+from tinker_harness.mock_server.model import (
     AdamParams,
     DatumArrays,
     DimuonParams,

@@ -1,20 +1,25 @@
-"""``tinker-harness``: the command line of the harness.
+"""``tinker-harness``: the command line of the harness, the top layer of the package.
 
-Each command lives in its own module exposing ``register(subparsers)``; this module only wires
-them up. Bad flags or files get a one-line message on stderr and exit status 2.
+Each command lives beside what it drives (``mock_server.commands``, ``reports.commands``, ...) and
+exposes ``register(subparsers)``; this module only wires them up. Bad flags or files get a one-line
+message on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+from tinker_harness.mock_server import commands as server_commands
+from tinker_harness.mock_server.recording import commands as recording_commands
+from tinker_harness.reports import commands as report_commands
+from tinker_harness.scenarios import commands as scenario_commands
+
+__all__ = ["build_parser", "main"]
 
 # Modules that each add one or more subcommands, in help order.
-COMMAND_MODULES = ("mock_server.commands", "reports.commands", "mock_server.recording.commands", "scenarios.commands")
+COMMAND_MODULES = (server_commands, report_commands, recording_commands, scenario_commands)
 
 
 class CliParser(argparse.ArgumentParser):
@@ -24,11 +29,18 @@ class CliParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return f"tinker-harness {version('tinker-harness')}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = CliParser(prog="tinker-harness", description="Testing and parity harness for the Tinker training API.")
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, parser_class=CliParser)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands)
+    for module in COMMAND_MODULES:
+        module.register(commands)
     return parser
 
 
