@@ -1,0 +1,159 @@
+"""Running the certify flow (``flow_driver.py``) of one SDK version through the journalling proxy.
+
+The driver runs with the interpreter of ``tinker==version``'s own virtual environment (this
+interpreter when it already has that version) and prints one JSON line per feature. Each feature's
+requests are the journal entries between its mark and the next one, so a failed feature is paired
+with the first exchange that went wrong in it (:func:`first_failing`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.scenarios.certify.proxy import Mark, WatchingProxy
+from tinker_harness.scenarios.sdk_envs import ensure_sdk_env
+
+__all__ = ["DRIVER", "FeatureResult", "FlowResult", "feature_entries", "first_failing", "run_flow", "sdk_interpreter"]
+
+DRIVER = Path(__file__).resolve().with_name("flow_driver.py")
+BACKGROUND = frozenset({"session_heartbeat", "telemetry"})
+
+
+@dataclass
+class FeatureResult:
+    feature: str
+    status: str  # pass | fail | n/a | blocked | skipped
+    seconds: float = 0.0
+    detail: str = ""
+    error: dict[str, Any] | None = None
+    entries: list[JournalEntry] = field(default_factory=list)  # the feature's exchanges
+
+
+@dataclass
+class FlowResult:
+    version: str
+    features: list[FeatureResult]
+    seconds: float
+    stderr: str = ""
+    problem: str | None = None  # why the flow did not run to its end (crash, timeout)
+
+
+def sdk_interpreter(version: str) -> str:
+    """This interpreter when it has ``tinker==version``, else that version's own virtual environment."""
+    try:
+        from importlib.metadata import version as installed
+
+        if installed("tinker") == version:
+            return sys.executable
+    except Exception:  # noqa: BLE001 - no tinker here: use a venv
+        pass
+    return str(ensure_sdk_env(version))
+
+
+def _torch_path() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return str(Path(torch.__file__).resolve().parent.parent)
+
+
+def _env(
+    base_url: str, api_key: str, mark_url: str, base_model: str | None, step_timeout: float, home: Path
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TINKER_", "CERTIFY_", "CLOUDFLARE_ACCESS_"))}
+    env.update(TINKER_BASE_URL=base_url, TINKER_API_KEY=api_key, CERTIFY_MARK_URL=mark_url, HOME=str(home))
+    env.update(CERTIFY_STEP_TIMEOUT=f"{step_timeout:g}", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    if base_model:
+        env["CERTIFY_BASE_MODEL"] = base_model
+    torch = _torch_path()
+    if torch:
+        env["CERTIFY_TORCH_PATH"] = torch
+    return env
+
+
+def feature_entries(entries: list[JournalEntry], marks: list[Mark], feature: str) -> list[JournalEntry]:
+    """The exchanges between ``feature``'s mark and the next mark."""
+    for index, mark in enumerate(marks):
+        if mark.label == feature:
+            end = marks[index + 1].seq if index + 1 < len(marks) else None
+            return [e for e in entries if e.seq > mark.seq and (end is None or e.seq <= end)]
+    return []
+
+
+def first_failing(entries: list[JournalEntry]) -> JournalEntry | None:
+    """The first exchange that went wrong: an error status, no answer, or an answer breaking the contracts;
+    else the last exchange the SDK made (the answer it could not use)."""
+    for entry in entries:
+        if entry.status >= 400 or entry.status == 0 or entry.response_violations:
+            return entry
+    own = [e for e in entries if e.endpoint not in BACKGROUND]
+    return own[-1] if own else None
+
+
+def run_flow(
+    version: str,
+    proxy: WatchingProxy,
+    proxy_url: str,
+    api_key: str,
+    *,
+    work_dir: Path,
+    base_model: str | None = None,
+    step_timeout: float = 180.0,
+    timeout: float = 900.0,
+) -> FlowResult:
+    """Run the driver with ``tinker==version`` against ``proxy_url``; never raises for what the server does."""
+    started = time.monotonic()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    stderr_path = work_dir / f"flow-{version}.stderr.txt"
+    first_seq = proxy.journal.last_seq
+    mark_url = f"{proxy_url}/_harness/certify/mark"
+    env = _env(proxy_url, api_key, mark_url, base_model, step_timeout, work_dir)
+    problem = None
+    with stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sdk_interpreter(version), str(DRIVER)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            out, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, _ = process.communicate()
+            problem = f"the flow did not finish within {timeout:g} s and was stopped"
+    records = []
+    for line in out.decode("utf-8", errors="replace").splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    stderr_text = stderr_path.read_text(errors="replace")[-4000:]
+    if not any(r.get("type") == "done" for r in records) and problem is None:
+        problem = f"the flow driver stopped early (exit status {process.returncode})"
+    entries = proxy.journal.entries(since_seq=first_seq)
+    marks = [m for m in proxy.marks if m.seq >= first_seq]
+    features = []
+    for record in records:
+        if record.get("type") != "feature":
+            continue
+        result = FeatureResult(
+            record["feature"],
+            record["status"],
+            record.get("seconds", 0.0),
+            record.get("detail", ""),
+            record.get("error"),
+        )
+        result.entries = feature_entries(entries, marks, result.feature)
+        features.append(result)
+    return FlowResult(version, features, time.monotonic() - started, stderr_text, problem)
