@@ -28,7 +28,7 @@ from tinker_harness.mock_server import routes
 from tinker_harness.mock_server.auth import Authenticator
 from tinker_harness.mock_server.calls import HANDLERS, Call
 from tinker_harness.mock_server.clock import Clock
-from tinker_harness.mock_server.codec import decompress_body
+from tinker_harness.mock_server.codec import body_too_large, decompress_body
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.errors import ApiError, error_response
 from tinker_harness.mock_server.faults.engine import FaultEngine
@@ -145,12 +145,12 @@ class MockServer:
             raise refusal
         endpoint, params = matched
         # The body is read before authentication so the journal holds what a refused client sent.
-        body = await request.body()
+        body = await _bounded_body(request, self.config.max_request_bytes)
         owner = "anonymous"
         if endpoint.name not in _UNAUTHENTICATED:
             owner = self._authenticate(request.headers.get("x-api-key"))
         if endpoint.request_encoding != "none" and body:
-            body = decompress_body(body, request.headers.get("content-encoding"))
+            body = decompress_body(body, request.headers.get("content-encoding"), self.config.max_request_bytes)
         return Call(request, self, endpoint, owner, params, http_id, body)
 
     def _authenticate(self, credential: str | None) -> str:
@@ -202,6 +202,21 @@ class MockServer:
             answer = CachedAnswer(digest, response.status_code, bytes(response.body), response.media_type or "")
             self.state.idempotency.put(call.owner, call.endpoint.name, replay_key, answer)
         return response
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The whole body, or 413 as soon as it is known to exceed ``limit`` (declared or received), unread."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise body_too_large(int(declared), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise body_too_large(size, limit, "the request body (so far)")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _final_refusal(response: Response) -> bool:

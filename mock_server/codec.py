@@ -33,6 +33,7 @@ __all__ = [
     "FwdBwdCall",
     "decode_fwdbwd_json",
     "decode_fwdbwd_proto",
+    "body_too_large",
     "decompress_body",
     "fwdbwd_result_bodies",
 ]
@@ -52,8 +53,14 @@ class FwdBwdCall:
     problem: UserInputError | None = None
 
 
-def decompress_body(body: bytes, content_encoding: str | None) -> bytes:
-    """Undo ``Content-Encoding: zstd`` (§2.1); other encodings are refused with 400."""
+def body_too_large(size: int, limit: int, what: str = "the request body") -> ApiError:
+    """413 for a body over the server's ``max_request_bytes`` (RFC 9110 §15.5.14)."""
+    return ApiError(413, "body-too-large", f"{what} is {size} bytes; this server takes at most {limit} bytes")
+
+
+def decompress_body(body: bytes, content_encoding: str | None, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """Undo ``Content-Encoding: zstd`` (§2.1), at most ``limit`` bytes of output (413 beyond);
+    other encodings are refused with 415."""
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("identity", ""):
         return body
@@ -61,10 +68,18 @@ def decompress_body(body: bytes, content_encoding: str | None) -> bytes:
         raise ApiError(
             415, "unsupported-content-encoding", f"Content-Encoding {encoding!r} is not supported (use zstd)"
         )
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return zstandard.ZstdDecompressor().decompress(body, max_output_size=MAX_DECOMPRESSED_BYTES)
+        with zstandard.ZstdDecompressor().stream_reader(body) as reader:
+            while chunk := reader.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise body_too_large(size, limit, "the decompressed request body (so far)")
+                chunks.append(chunk)
     except zstandard.ZstdError as exc:
         raise ApiError.bad_request("corrupt-zstd", f"body is not valid zstd data: {exc}") from None
+    return b"".join(chunks)
 
 
 def decode_fwdbwd_proto(body: bytes) -> FwdBwdCall:

@@ -74,6 +74,8 @@ class ServerConfig(BaseModel):
     # Results larger than this are first answered with complete_metadata when allowed (§6.2 item 3).
     metadata_only_threshold_bytes: int = Field(default=4_000_000, ge=0)
     default_max_tokens: int = Field(default=16, ge=0)
+    # Request bodies above this many bytes (as sent, and once decompressed) are refused with 413 unread.
+    max_request_bytes: int = Field(default=128 * 1024 * 1024, ge=1024)
     # Directory advertised as model_data.tokenizer_id; None = the tokenizer shipped with the server.
     tokenizer_id: str | None = None
     journal_size: int = Field(default=10_000, ge=1)
