@@ -216,6 +216,20 @@ class AsyncReferenceClient:
         info = self.transport.parse(answer, GetInfoResponse)
         return AsyncTrainingClient(self.session, model_seq_id, info)
 
+    async def abandon(self) -> None:
+        """Stop heartbeats, cancel operations and release the connections *without* finishing the session,
+        as a process that exits without ``close`` leaves it (the server expires it, §4.3); idempotent."""
+        if self._state is ClientState.CLOSED:
+            return
+        self._state = ClientState.CLOSED
+        try:
+            if self.heartbeat is not None:
+                await self.heartbeat.stop()
+            if self._context is not None:
+                await self._context.cancel_pending()
+        finally:
+            await self.transport.aclose()
+
     @api_method("ServiceClient.close")
     async def close(self, reason: FinishReason = "success", detail: str | None = None) -> None:
         """Cancel operations still running, finish the session, release the connections; idempotent."""

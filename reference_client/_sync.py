@@ -135,6 +135,15 @@ class ReferenceClient:
         )
         return SamplingClient(self._portal, client)
 
+    def abandon(self) -> None:
+        """Stop without finishing the session (see :meth:`AsyncReferenceClient.abandon`), then the loop thread."""
+        if self._portal.closed:
+            return
+        try:
+            self._portal.run(self.async_client.abandon)
+        finally:
+            self._portal.close()
+
     def close(self, reason: FinishReason = "success", detail: str | None = None) -> None:
         """Finish the session, then stop the loop thread; closing twice does nothing."""
         if self._portal.closed:

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from tinker_harness.scenarios.protocol import PROTOCOL_VERSION, Hello, ResultMessage, StepMessage
+from tinker_harness.scenarios.protocol import PROTOCOL_VERSION, Hello, ResetAnswer, ResultMessage, StepMessage
 
 __all__ = ["AdapterProcess", "AdapterProtocolError"]
 
@@ -84,9 +84,16 @@ class AdapterProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def stderr_tail(self) -> str:
+    def stderr_size(self) -> int:
+        """How much the adapter has written to stderr so far (to take the tail of one scenario only)."""
         try:
-            data = self.stderr_path.read_bytes()
+            return self.stderr_path.stat().st_size
+        except OSError:
+            return 0
+
+    def stderr_tail(self, since: int = 0) -> str:
+        try:
+            data = self.stderr_path.read_bytes()[since:]
         except OSError:
             return ""
         return data[-_STDERR_TAIL:].decode("utf-8", errors="replace")
@@ -145,6 +152,22 @@ class AdapterProcess:
                 f"the adapter answered step {result.id} while {what} was waiting: {_quote(line)}"
             )
         return result
+
+    def reset(self, env: Mapping[str, str], timeout: float = 60.0) -> None:
+        """End the scenario's clients and take ``env`` for the next one (adapters whose hello says ``reset``)."""
+        self._send({"type": "reset", "env": dict(env)})
+        line = self._next_line(timeout, "the answer to reset")
+        message = self._decode(line, "reset")
+        try:
+            answer = ResetAnswer.model_validate(message)
+        except ValidationError as exc:
+            raise AdapterProtocolError(f"invalid answer to reset {_quote(line)}: {_first_problem(exc)}") from None
+        if not answer.ok:
+            raise AdapterProtocolError(f"the adapter could not reset: {answer.error}")
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self._process is not None and self._process.stdin is not None

@@ -1,25 +1,32 @@
 """Running a catalogue against one or more adapters with a worker pool (``tinker-harness conform``).
 
 Each adapter command is first started once to read its hello (name, version, capabilities). Then
-every selected scenario runs on a worker thread with its own mock server and adapter process
-(:func:`scenarios.runner.run_scenario`), so scenarios are isolated: their own session, fault plan
-and clock. Slow scenarios (real-time sleeps, heartbeats) are started first so the pool drains
-evenly. ``on_result`` is called as each scenario finishes (for the progress bar).
+every selected scenario runs on a worker thread with its own mock server (in-process, on a port of
+its own) and a clean adapter (:func:`scenarios.runner.run_scenario`), so scenarios are isolated:
+their own session, fault plan and clock. An adapter whose hello says ``reset`` is started once per
+worker and reset between scenarios (one client per scenario, one process for many); others are
+started for every scenario. A worker whose adapter broke the protocol starts a new one. Slow
+scenarios (real-time sleeps, heartbeats) are started first so the pool drains evenly.
+``on_result`` is called as each scenario finishes (for the progress bar). ``targets``, when given,
+makes each scenario's server instead of a mock (``tinker-harness certify``: a proxy to anyone's).
 """
 
 from __future__ import annotations
 
+import queue
 import shlex
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinker_harness.scenarios.adapter_process import AdapterProcess, AdapterProtocolError
 from tinker_harness.scenarios.protocol import Hello
-from tinker_harness.scenarios.runner import ScenarioResult, adapter_env_plain, run_scenario
+from tinker_harness.scenarios.runner import ScenarioResult, Target, adapter_env_plain, run_scenario
 from tinker_harness.scenarios.schema import Scenario
 from tinker_harness.scenarios.steps import Sleep, WaitFor
 
@@ -72,6 +79,9 @@ def split_command(text: str) -> list[str]:
     return command
 
 
+Targets = Callable[[], AbstractContextManager[Target]]
+
+
 def run_adapter(
     scenarios: Sequence[Scenario],
     command: list[str],
@@ -80,17 +90,94 @@ def run_adapter(
     jobs: int,
     work_dir: Path,
     on_result: Callable[[ScenarioResult], None] | None = None,
+    reuse: bool = True,
+    targets: Targets | None = None,
 ) -> AdapterRun:
     """Run ``scenarios`` against one adapter with ``jobs`` workers; results keep catalogue order."""
     started = time.monotonic()
     work_dir.mkdir(parents=True, exist_ok=True)
     order = sorted(scenarios, key=estimate_seconds, reverse=True)
     done: dict[str, ScenarioResult] = {}
-    with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="conform") as pool:
-        futures = {pool.submit(run_scenario, s, command, hello, work_dir=work_dir): s for s in order}
-        for future in as_completed(futures):
-            result = future.result()
-            done[result.scenario_id] = result
-            if on_result is not None:
-                on_result(result)
+    if reuse and hello.reset:
+        _run_reusing(order, command, hello, jobs, work_dir, targets, done, on_result)
+    else:
+        with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="conform") as pool:
+            futures = [pool.submit(_run_one, s, command, hello, work_dir, targets, None) for s in order]
+            for future in as_completed(futures):
+                result = future.result()
+                done[result.scenario_id] = result
+                if on_result is not None:
+                    on_result(result)
     return AdapterRun(command, hello, [done[s.id] for s in scenarios], time.monotonic() - started)
+
+
+def _run_one(
+    scenario: Scenario,
+    command: list[str],
+    hello: Hello,
+    work_dir: Path,
+    targets: Targets | None,
+    adapter: AdapterProcess | None,
+) -> ScenarioResult:
+    with targets() if targets is not None else nullcontext() as target:
+        return run_scenario(scenario, command, hello, work_dir=work_dir, target=target, adapter=adapter)
+
+
+def _run_reusing(
+    order: Sequence[Scenario],
+    command: list[str],
+    hello: Hello,
+    jobs: int,
+    work_dir: Path,
+    targets: Targets | None,
+    done: dict[str, ScenarioResult],
+    on_result: Callable[[ScenarioResult], None] | None,
+) -> None:
+    """``jobs`` workers, each with one adapter process kept across its scenarios."""
+    todo: queue.Queue[Scenario] = queue.Queue()
+    for scenario in order:
+        todo.put(scenario)
+    requires = sorted({r for s in order for r in s.requires})
+    lock = threading.Lock()
+
+    def worker(number: int) -> None:
+        adapter: AdapterProcess | None = None
+        try:
+            while True:
+                try:
+                    scenario = todo.get_nowait()
+                except queue.Empty:
+                    return
+                if adapter is None:
+                    adapter = _start_adapter(command, hello, requires, work_dir / f"adapter-{number}.stderr.txt")
+                result = _run_one(scenario, command, hello, work_dir, targets, adapter)
+                if result.status == "error" or not adapter.alive:
+                    adapter.stop(5)
+                    adapter = None
+                with lock:
+                    done[result.scenario_id] = result
+                    if on_result is not None:
+                        on_result(result)
+        finally:
+            if adapter is not None:
+                adapter.stop()
+
+    threads = [threading.Thread(target=worker, args=(n,), name=f"conform-{n}") for n in range(max(jobs, 1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _start_adapter(command: list[str], hello: Hello, requires: list[str], stderr: Path) -> AdapterProcess:
+    """An adapter kept for many scenarios, told every requirement it may meet (it may load torch once)."""
+    env = adapter_env_plain()
+    env["TINKER_HARNESS_REQUIRES"] = ",".join(requires)
+    process = AdapterProcess(command, env, stderr).start()
+    again = process.hello()
+    if (again.name, again.version) != (hello.name, hello.version):
+        process.stop(5)
+        raise AdapterProtocolError(
+            f"the adapter is now {again.name} {again.version}, earlier {hello.name} {hello.version}"
+        )
+    return process

@@ -10,6 +10,12 @@ objects, one per line (UTF-8, ``\\n``-terminated):
    normalised error kind;
 4. runner → adapter: ``shutdown`` (or end of input): the adapter exits with status 0.
 
+An adapter that says ``"reset": true`` in its hello may be kept for many scenarios: between two,
+the runner sends ``{"type": "reset", "env": {...}}``; the adapter tears down every client of the
+previous scenario as its exit would (background loops stopped, buffered telemetry sent), replaces
+its ``TINKER_*``/``TINKER_HARNESS_*`` environment with ``env`` (the next scenario's server), and
+answers ``{"type": "reset", "ok": true}``. One client per scenario, one process for many.
+
 ``docs/adapter-protocol.md`` is the prose version of this module, with a complete exchange. The
 SDK-neutral vocabulary names the public operations of protocol reference §18 (ServiceClient,
 TrainingClient, SamplingClient, RestClient); error kinds follow §15 and §6.3.
@@ -30,6 +36,7 @@ __all__ = [
     "RUNNER_OPS",
     "AdapterError",
     "Hello",
+    "ResetAnswer",
     "ResultMessage",
     "StepMessage",
     "is_error_kind",
@@ -151,6 +158,8 @@ class Hello(_Message):
     # The Tinker SDK generation whose protocol the adapter speaks; scenarios gate on it with ``sdk>=X.Y``.
     sdk_protocol: str
     capabilities: list[str] = Field(default_factory=list)
+    # The adapter understands {"type": "reset", "env": {...}} and can run many scenarios in one process.
+    reset: bool = False
 
     @field_validator("sdk_protocol")
     @classmethod
@@ -211,3 +220,11 @@ class ResultMessage(_Message):
         if not self.ok and self.error is None:
             raise ValueError("a failed result needs an error {kind, message}")
         return self
+
+
+class ResetAnswer(_Message):
+    """Adapter → runner: the previous scenario's clients are gone and the new environment is in force."""
+
+    type: Literal["reset"]
+    ok: bool
+    error: str | None = None

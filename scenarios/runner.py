@@ -9,6 +9,12 @@ adapter can skip loading optional heavy dependencies). Steps run in order; runne
 The first step whose outcome differs from the expectation ends the scenario; otherwise the wire
 checks run on the journal once the adapter has exited. Outcomes are :class:`ScenarioResult`, which
 also keeps the adapter's answer to each step and the journal, for comparing two adapters' runs.
+
+Two variations: ``target`` runs the scenario against a server that is already running (anyone's,
+seen through a journal of its exchanges; a scenario needing more of the server than that, such as
+a fault plan, is unsupported there, :mod:`scenarios.needs`); ``adapter`` reuses a running adapter
+that says ``reset`` in its hello instead of starting one (``reset`` before the steps with the
+scenario's environment, and after them in place of the exit).
 """
 
 from __future__ import annotations
@@ -18,19 +24,30 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
+from tinker_harness.mock_server.app import MockServer
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.faults.plan import FaultPlan
-from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.journal import Journal, JournalEntry
 from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
 from tinker_harness.scenarios.adapter_process import AdapterProcess, AdapterProtocolError
+from tinker_harness.scenarios.needs import NEEDS, server_needs
 from tinker_harness.scenarios.protocol import Hello, ResultMessage
 from tinker_harness.scenarios.schema import Scenario, WireCheck
 from tinker_harness.scenarios.step_runner import StepFailed, StepRunner, StepSkipped, resolve_refs
 from tinker_harness.scenarios.wire import Failure, StepMarks, describe, evaluate, request_violations
 
-__all__ = ["FROZEN_AT", "Failure", "ScenarioResult", "Status", "adapter_env", "adapter_env_plain", "run_scenario"]
+__all__ = [
+    "FROZEN_AT",
+    "Failure",
+    "ScenarioResult",
+    "Status",
+    "Target",
+    "adapter_env",
+    "adapter_env_plain",
+    "run_scenario",
+]
 
 Status = Literal["pass", "fail", "error", "skip", "unsupported"]
 FROZEN_AT = 1.8e9  # 2027-01-15: far from any real "now", so a frozen clock is obvious in journals
@@ -51,7 +68,23 @@ class ScenarioResult:
     entries: list[JournalEntry] = field(default_factory=list)  # the whole journal, once the adapter exited
 
 
-def adapter_env(mock: MockTinker, scenario: Scenario, base: dict[str, str] | None = None) -> dict[str, str]:
+class Target(Protocol):
+    """The server a scenario's adapter talks to: our mock (clock and faults at hand) or anyone's (``None``)."""
+
+    @property
+    def env(self) -> dict[str, str]: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def clock(self) -> Clock | None: ...
+
+    @property
+    def server(self) -> MockServer | None: ...
+
+
+def adapter_env(mock: Target, scenario: Scenario, base: dict[str, str] | None = None) -> dict[str, str]:
     """The adapter's environment: ours minus any Tinker credentials, plus the scenario's server."""
     env = adapter_env_plain(base)
     env.update(mock.env)
@@ -93,28 +126,54 @@ def _start(scenario: Scenario) -> MockTinker:
     return mock
 
 
+def _lacking(scenario: Scenario, target: Target) -> str | None:
+    """Why ``scenario`` cannot run against a server that is not ours (None when it can)."""
+    if target.server is not None:
+        return None
+    needs = {k: v for k, v in server_needs(scenario).items() if k != "journal"}
+    if not needs:
+        return None
+    return "needs " + "; ".join(f"{NEEDS[k]}: {v}" for k, v in needs.items())
+
+
 def run_scenario(
-    scenario: Scenario, command: list[str], hello: Hello, *, work_dir: Path | None = None
+    scenario: Scenario,
+    command: list[str],
+    hello: Hello,
+    *,
+    work_dir: Path | None = None,
+    target: Target | None = None,
+    adapter: AdapterProcess | None = None,
 ) -> ScenarioResult:
-    """Run ``scenario`` with a fresh adapter process and mock server; never raises for adapter misbehaviour."""
+    """Run ``scenario`` with a fresh (or the given, reset) adapter against a fresh mock server (or
+    ``target``); never raises for adapter misbehaviour."""
     started = time.monotonic()
     missing = missing_requirements(scenario, hello)
     if missing:
         return ScenarioResult(scenario.id, "unsupported", reason=f"the adapter lacks {', '.join(missing)}")
+    lacking = _lacking(scenario, target) if target is not None else None
+    if lacking is not None:
+        return ScenarioResult(scenario.id, "unsupported", reason=lacking)
     work = work_dir or Path(tempfile.mkdtemp(prefix="conform-"))
     stderr_path = work / (scenario.id.replace("/", "__") + ".stderr.txt")
-    mock = _start(scenario)
+    own = _start(scenario) if target is None else None
+    server: Target = own if own is not None else target  # type: ignore[assignment]
+    first_seq = server.journal.last_seq
     result = ScenarioResult(scenario.id, "pass")
     marks = StepMarks()
     try:
-        process = AdapterProcess(command, adapter_env(mock, scenario), stderr_path)
-        steps = StepRunner(scenario, process, mock, marks, deadline=started + scenario.timeout)
+        process = adapter or AdapterProcess(command, adapter_env(server, scenario), stderr_path)
+        stderr_from = process.stderr_size() if adapter is not None else 0
+        steps = StepRunner(scenario, process, server, marks, deadline=started + scenario.timeout)
         try:
-            process.start()
-            again = process.hello()
-            if (again.name, again.version) != (hello.name, hello.version):
-                earlier = f"{hello.name} {hello.version}"
-                raise AdapterProtocolError(f"the adapter is now {again.name} {again.version}, earlier {earlier}")
+            if adapter is None:
+                process.start()
+                again = process.hello()
+                if (again.name, again.version) != (hello.name, hello.version):
+                    earlier = f"{hello.name} {hello.version}"
+                    raise AdapterProtocolError(f"the adapter is now {again.name} {again.version}, earlier {earlier}")
+            else:
+                process.reset(adapter_env(server, scenario, {}))
             steps.run_all()
         except StepSkipped as skipped:
             result.status, result.reason = "skip", str(skipped)
@@ -127,9 +186,9 @@ def run_scenario(
                 Failure("adapter protocol error", "a well-formed answer (docs/adapter-protocol.md)", [str(exc)])
             )
         finally:
-            process.stop()
-            result.stderr = process.stderr_tail()
-        entries = mock.journal.entries()
+            _finish(process, adapter is not None, result)
+            result.stderr = process.stderr_tail(stderr_from)
+        entries = server.journal.entries(since_seq=first_seq)
         result.results, result.answers, result.entries = steps.results, steps.answers, entries
         if result.status == "pass":
             checks = [_check(check, entries, marks, steps.results) for check in scenario.wire]
@@ -142,6 +201,21 @@ def run_scenario(
             origin = entries[0].timestamp if entries else None
             result.journal = [describe(e, origin) for e in entries][:80]
     finally:
-        mock.stop()
+        if own is not None:
+            own.stop()
         result.seconds = time.monotonic() - started
     return result
+
+
+def _finish(process: AdapterProcess, reused: bool, result: ScenarioResult) -> None:
+    """Stop a scenario's own adapter; reset a reused one (its clients end as at exit)."""
+    if not reused:
+        process.stop()
+        return
+    if result.status == "error" or not process.alive:
+        return  # the caller replaces a broken adapter
+    try:
+        process.reset(adapter_env_plain({}))
+    except AdapterProtocolError as exc:
+        result.status = "error"
+        result.failures.append(Failure("adapter protocol error", "an answer to reset", [str(exc)]))

@@ -14,12 +14,11 @@ import json
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from tinker_harness.mock_server.faults.plan import FaultPlan
-from tinker_harness.mock_server.pytest_plugin import MockTinker
 from tinker_harness.scenarios import datasets
 from tinker_harness.scenarios.adapter_process import AdapterProcess
 from tinker_harness.scenarios.matchers import MISSING, check_value, lookup
@@ -27,6 +26,9 @@ from tinker_harness.scenarios.protocol import RUNNER_OPS, ResultMessage, StepMes
 from tinker_harness.scenarios.schema import Scenario, Select
 from tinker_harness.scenarios.steps import AdvanceClock, AnyStep, Await, FetchUrls, SetFaults, Sleep, WaitFor
 from tinker_harness.scenarios.wire import StepMarks, describe, select
+
+if TYPE_CHECKING:
+    from tinker_harness.scenarios.runner import Target
 
 __all__ = ["StepFailed", "StepRunner", "StepSkipped", "resolve_refs"]
 
@@ -77,7 +79,7 @@ class StepRunner:
     """Runs the steps of one scenario against one adapter process and mock server."""
 
     def __init__(
-        self, scenario: Scenario, process: AdapterProcess, mock: MockTinker, marks: StepMarks, *, deadline: float
+        self, scenario: Scenario, process: AdapterProcess, mock: Target, marks: StepMarks, *, deadline: float
     ) -> None:
         self.scenario = scenario
         self.process = process
@@ -175,6 +177,8 @@ class StepRunner:
 
     def _advance_clock(self, step: AnyStep) -> None:
         assert isinstance(step, AdvanceClock)
+        if self.mock.clock is None:
+            raise StepFailed("advance_clock", "a server whose clock the runner controls", ["not this server"])
         self.mock.clock.advance(step.args.seconds)
 
     def _sleep(self, step: AnyStep) -> None:
@@ -200,6 +204,8 @@ class StepRunner:
     def _set_faults(self, step: AnyStep) -> None:
         assert isinstance(step, SetFaults)
         seed = step.args.seed if step.args.seed is not None else self.scenario.setup.fault_seed
+        if self.mock.server is None:
+            raise StepFailed("set_faults", "a server whose faults the runner controls", ["not this server"])
         self.mock.server.faults.load(FaultPlan(seed=seed, rules=list(step.args.rules)))
 
     def _fetch_urls(self, step: AnyStep) -> None:

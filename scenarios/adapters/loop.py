@@ -12,14 +12,17 @@ prints is redirected to stderr so it cannot corrupt the stream.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
-__all__ = ["Driver", "Finisher", "Unsupported", "serve"]
+__all__ = ["Driver", "Finisher", "ResettableDriver", "Unsupported", "serve"]
 
 Finisher = Callable[[], dict[str, Any]]
+# What a reset replaces: the server's address and key, and the runner's per-scenario hints.
+RESET_PREFIXES = ("TINKER_", "CLOUDFLARE_ACCESS_CLIENT_")
 
 
 class Unsupported(Exception):
@@ -35,6 +38,11 @@ class Driver(Protocol):
 
     def error_of(self, exc: BaseException) -> dict[str, Any]:
         """The normalised error for an exception raised by ``start`` or a finisher."""
+
+
+class ResettableDriver(Driver, Protocol):
+    def reset(self) -> None:
+        """Tear down every client of the scenario as the process's exit would; the next steps start afresh."""
 
 
 def _answer(out: IO[str], message: dict[str, Any]) -> None:
@@ -54,13 +62,30 @@ def _error(driver: Driver, exc: BaseException) -> dict[str, Any]:
     return error
 
 
+def _reset(driver: Driver, env: dict[str, str], pending: dict[str, Finisher]) -> dict[str, Any]:
+    """Tear the scenario's clients down, then take the next scenario's environment."""
+    pending.clear()
+    try:
+        cast(ResettableDriver, driver).reset()
+    except Exception as exc:  # noqa: BLE001 - reported to the runner, which starts a fresh process
+        traceback.print_exception(exc, file=sys.stderr)
+        return {"type": "reset", "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    for name in [n for n in os.environ if n.startswith(RESET_PREFIXES)]:
+        del os.environ[name]
+    os.environ.update(env)
+    return {"type": "reset", "ok": True}
+
+
 def serve(driver: Driver, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> int:
-    """Run the protocol until ``shutdown`` or end of input; returns the exit status (0)."""
+    """Run the protocol until ``shutdown`` or end of input; returns the exit status (0).
+
+    A driver with a ``reset()`` method announces ``"reset": true`` and is kept across scenarios."""
     out = stdout or sys.stdout
     if stdout is None:
         sys.stdout = sys.stderr  # stray prints from the SDK must not reach the protocol stream
     source = stdin or sys.stdin
-    _answer(out, {"type": "hello", "protocol": 1, **driver.hello()})
+    resettable = callable(getattr(driver, "reset", None))
+    _answer(out, {"type": "hello", "protocol": 1, **driver.hello(), **({"reset": True} if resettable else {})})
     pending: dict[str, Finisher] = {}
     for line in source:
         if not line.strip():
@@ -68,6 +93,9 @@ def serve(driver: Driver, stdin: IO[str] | None = None, stdout: IO[str] | None =
         message = json.loads(line)
         if message.get("type") == "shutdown":
             break
+        if message.get("type") == "reset" and resettable:
+            _answer(out, _reset(driver, dict(message.get("env") or {}), pending))
+            continue
         step_id, op, args = message["id"], message["op"], message.get("args", {})
         name, wait = message.get("as"), message.get("await", True)
         try:

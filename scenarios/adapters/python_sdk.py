@@ -15,6 +15,7 @@ torch is hidden from the SDK: it is optional for ``tinker`` and costs seconds of
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import re
@@ -408,11 +409,45 @@ class SdkDriver:
         url = self._path_call("export_session_trace", args["session_id"])
         return lambda: {"url": url}
 
+    # --- between scenarios --------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Close every client's connection holder (heartbeat and config loops stopped, telemetry drained,
+        as at exit), then forget the clients: the next scenario builds its own."""
+        clients = [self._service, self._rest_client, *self._training.values(), *self._sampling.values()]
+        holders: list[Any] = []
+        for client in clients:
+            fields = vars(client) if client is not None and hasattr(client, "__dict__") else {}
+            for attribute in ("holder", "_session_holder", "_rest_holder"):  # 0.15-0.22, then 0.30+
+                holder = fields.get(attribute)  # never a property: those create a holder (and a session)
+                if holder is not None and all(holder is not h for h in holders):
+                    holders.append(holder)
+        for holder in holders:
+            _close_holder(holder)
+        self._service = self._rest_client = None
+        self._training.clear()
+        self._sampling.clear()
+        gc.collect()
+
     def _op_close(self, args: dict[str, Any], name: str | None) -> Any:
         close = getattr(self._service, "close", None)
         if self._service is not None and callable(close):
             _resolve(close(args["status"], args.get("detail")))
         return lambda: {}
+
+
+def _close_holder(holder: Any, timeout: float = 15.0) -> None:
+    """``aclose`` on the holder's own loop and wait for it (0.30+); ``close`` where that is all there is."""
+    aclose, run = getattr(holder, "aclose", None), getattr(holder, "run_coroutine_threadsafe", None)
+    if callable(aclose) and callable(run):
+        future = run(aclose())
+        wait = getattr(future, "result", None)
+        if callable(wait):
+            wait(timeout)
+        return
+    close = getattr(holder, "close", None)
+    if callable(close):
+        close()
 
 
 def main() -> int:

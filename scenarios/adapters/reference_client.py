@@ -315,6 +315,15 @@ class ReferenceDriver:
     def _op_export_session_trace(self, args: dict[str, Any], name: str | None) -> Finisher:
         return _done({"url": self._rest().export_session_trace(args["session_id"])})
 
+    def reset(self) -> None:
+        """Stop the client's background work and connections as its exit would; forget every client."""
+        if self._client is not None:
+            self._client.abandon()
+        self._client = None
+        self._started = False
+        self._training.clear()
+        self._sampling.clear()
+
     def _op_close(self, args: dict[str, Any], name: str | None) -> Finisher:
         if self._client is not None:
             self._client.close(args["status"], args.get("detail"))
