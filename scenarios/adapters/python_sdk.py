@@ -321,7 +321,9 @@ class SdkDriver:
     # --- REST ------------------------------------------------------------------------------------
 
     def _op_get_server_capabilities(self, args: dict[str, Any], name: str | None) -> Any:
-        answer = _resolve(self._rest().get_server_capabilities())
+        # The RestClient has it from 0.30; every version's ServiceClient has it (§18).
+        call = getattr(self._rest(), "get_server_capabilities", None) or self._svc().get_server_capabilities
+        answer = _resolve(call())
         return lambda: {"models": [m.model_name for m in answer.supported_models]}
 
     def _op_get_training_run(self, args: dict[str, Any], name: str | None) -> Any:
