@@ -69,6 +69,10 @@ class StepBuilder:
             step["expect_error"] = error_kind(call.status)
         elif failure is not None:
             step["expect_error"] = f"request_failed:{failure.get('category')}"
+        elif call.expired:  # its future answered 410 and the client gave up instead of resubmitting (§6.3)
+            step["expect_error"] = "future_expired"
+        if "expect_error" in step:  # a failed call has no result to describe
+            step.pop("expect", None)
         return step
 
     # --- training ----------------------------------------------------------------------------
