@@ -143,6 +143,8 @@ def serve_replay(options: argparse.Namespace) -> int:
     ]
     if mock_only:
         return _fail("serve", f"--replay cannot be combined with {', '.join(mock_only)} (they configure the mock)")
+    if options.replay_latency is not None and not options.replay_latency >= 0:
+        return _fail("serve", f"--replay-latency must be a number >= 0, got {options.replay_latency}")
     try:
         cassette = read_cassette(options.replay)
     except CassetteError as exc:
@@ -153,7 +155,7 @@ def serve_replay(options: argparse.Namespace) -> int:
         sock = bind_socket(host, port)
     except OSError as exc:
         return _fail("serve", f"cannot listen on {host}:{port}: {exc.strerror}")
-    app = ReplayApp(cassette)
+    app = ReplayApp(cassette, latency_scale=options.replay_latency or 0.0)
     url = socket_url(sock)
     print(f"tinker-harness replaying {options.replay} ({len(cassette.interactions)} interactions) on {url}", flush=True)
     print(f"  export TINKER_BASE_URL={url}", flush=True)

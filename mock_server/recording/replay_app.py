@@ -1,7 +1,9 @@
 """Replay-as-server: an ASGI app answering any client from a cassette (``tinker-harness serve --replay``).
 
 Every request is matched (:mod:`mock_server.recording.matcher`) and answered with the recorded
-status, headers and body — at once, long-polls included, in the recorded order. Answers carry an
+status, headers and body, in the recorded order: at once by default, or after the recorded latency
+(``tinker.duration``, long-poll holding included) times ``latency_scale``, slept on the server
+:class:`~mock_server.clock.Clock` so a frozen clock replays hours of waiting in no time. Answers carry an
 explicit ``Content-Length`` (protocol reference §1.1) and ``x-tinker-harness-replay: <seq>``
 naming the interaction served. JSON answers are rewritten through the id bindings when a client
 id was bound to a different recorded id.
@@ -20,6 +22,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.recording.asgi import (
     HOP_BY_HOP,
     handle_lifespan,
@@ -43,8 +46,12 @@ _NOT_REPLAYED = HOP_BY_HOP | {"content-length", "content-encoding"}
 class ReplayApp:
     """Serve ``cassette`` to whoever asks; one instance per replay (it consumes the cassette)."""
 
-    def __init__(self, cassette: Cassette) -> None:
+    def __init__(self, cassette: Cassette, *, latency_scale: float = 0.0, clock: Clock | None = None) -> None:
+        if latency_scale < 0:
+            raise ValueError(f"latency_scale must be >= 0, got {latency_scale}")
         self.cassette = cassette
+        self.latency_scale = latency_scale
+        self.clock = clock or Clock()
         self.matcher = ReplayMatcher(cassette)
         self.misses: list[dict[str, Any]] = []
         self.served = 0
@@ -98,6 +105,9 @@ class ReplayApp:
 
     async def _answer(self, send: Send, entry: Recorded) -> None:
         response = entry.interaction.response
+        delay = (entry.interaction.tinker.duration or 0.0) * self.latency_scale
+        if delay > 0:
+            await self.clock.sleep(delay)
         body = response.body
         if self.matcher.bindings.recorded_ids and "json" in (response.header("content-type") or ""):
             try:
