@@ -19,7 +19,7 @@ def _serve(options: argparse.Namespace) -> int:
 
         return serve_replay(options)
     if options.replay_latency is not None:
-        print("tinker-harness serve: error: --replay-latency needs --replay CASSETTE", file=sys.stderr)
+        print("tinker-harness serve: --replay-latency needs --replay CASSETTE", file=sys.stderr)
         return 2
     from tinker_harness.mock_server.app import MockServer
     from tinker_harness.mock_server.config import ConfigError, ServerConfig, load_config_file

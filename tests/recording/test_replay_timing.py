@@ -78,7 +78,7 @@ def test_cli_latency_flag_needs_replay_and_a_non_negative_scale(
     from tinker_harness.cli import main
 
     assert main(["serve", "--replay-latency", "1"]) == 2
-    assert capsys.readouterr().err.strip() == "tinker-harness serve: error: --replay-latency needs --replay CASSETTE"
+    assert capsys.readouterr().err.strip() == "tinker-harness serve: --replay-latency needs --replay CASSETTE"
     assert main(["serve", "--replay", str(tmp_path / "x.yaml"), "--replay-latency", "-2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["tinker-harness serve: error: --replay-latency must be a number >= 0, got -2.0"]
+    assert err == ["tinker-harness serve: --replay-latency must be a number >= 0, got -2.0"]
