@@ -36,7 +36,7 @@ from tinker_harness.mock_server.recording.diagnosis import diagnose
 from tinker_harness.mock_server.recording.matcher import Recorded, ReplayMatcher
 from tinker_harness.mock_server.recording.normalise import request_key
 
-__all__ = ["STATUS_PATH", "ReplayApp"]
+__all__ = ["STATUS_PATH", "ReplayApp", "recorded_answer"]
 
 logger = logging.getLogger(__name__)
 STATUS_PATH = "/_harness/replay"
@@ -104,23 +104,10 @@ class ReplayApp:
         await send_json(send, status, payload, [("x-should-retry", "false"), ("x-request-id", request_id)])
 
     async def _answer(self, send: Send, entry: Recorded) -> None:
-        response = entry.interaction.response
         delay = (entry.interaction.tinker.duration or 0.0) * self.latency_scale
         if delay > 0:
             await self.clock.sleep(delay)
-        body = response.body
-        if self.matcher.bindings.recorded_ids and "json" in (response.header("content-type") or ""):
-            try:
-                parsed = json.loads(body)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                parsed = None
-            if parsed is not None:
-                renamed = self.matcher.bindings.live_for(parsed)
-                if renamed != parsed:
-                    body = json.dumps(renamed, separators=(",", ":")).encode()
-        headers = [(k, v) for k, values in response.headers.items() if k.lower() not in _NOT_REPLAYED for v in values]
-        headers.append(("x-tinker-harness-replay", str(entry.interaction.tinker.seq)))
-        await send_bytes(send, response.status, headers, body)
+        await send_bytes(send, *recorded_answer(self.matcher, entry))
 
     def status(self) -> dict[str, Any]:
         unplayed = self.matcher.unplayed()
@@ -134,3 +121,21 @@ class ReplayApp:
             ],
             "misses": self.misses,
         }
+
+
+def recorded_answer(matcher: ReplayMatcher, entry: Recorded) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of a recorded answer, its JSON ids renamed to the live ids bound to them."""
+    response = entry.interaction.response
+    body = response.body
+    if matcher.bindings.recorded_ids and "json" in (response.header("content-type") or ""):
+        try:
+            parsed = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            parsed = None
+        if parsed is not None:
+            renamed = matcher.bindings.live_for(parsed)
+            if renamed != parsed:
+                body = json.dumps(renamed, separators=(",", ":")).encode()
+    headers = [(k, v) for k, values in response.headers.items() if k.lower() not in _NOT_REPLAYED for v in values]
+    headers.append(("x-tinker-harness-replay", str(entry.interaction.tinker.seq)))
+    return response.status, headers, body
