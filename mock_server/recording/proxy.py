@@ -11,6 +11,13 @@ upstream answers, the upstream request is cancelled and nothing is recorded.
 Once an answer is complete the exchange is prepared (decoded, scrubbed, annotated:
 :mod:`mock_server.recording.prepare`) and appended to the cassette, flushed at once. An
 unreachable upstream is answered 502 (JSON, not recorded).
+
+A redirect (the legacy archive's ``302`` to a signed download URL, protocol reference §13) is
+followed by the proxy itself, up to :data:`MAX_FOLLOWED` hops: each hop is fetched without the
+client's credentials (a signed URL carries its own) and recorded as an interaction of its own,
+the archive bytes included, with the signature scrubbed from its URL and from the ``Location``
+that pointed to it. The client gets the upstream's redirect unchanged; the replay server sends it
+back to itself instead (:mod:`mock_server.recording.replay_app`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from starlette.types import Receive, Scope, Send
@@ -38,7 +46,9 @@ from tinker_harness.mock_server.recording.cassette_io import CassetteAppender
 from tinker_harness.mock_server.recording.prepare import Preparer
 from tinker_harness.mock_server.recording.scrub import ScrubRules
 
-__all__ = ["RecordingProxy"]
+__all__ = ["MAX_FOLLOWED", "RecordingProxy"]
+
+MAX_FOLLOWED = 5
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +140,40 @@ class RecordingProxy:
             Annotation(seq=seq, path=path, started=now - self._t0, duration=time.perf_counter() - now, notes=notes),
         )
         self._record(raw)
+        location = response.headers.get("location")
+        if 300 <= response.status_code < 400 and location:
+            await self._follow(urljoin(url, location))
+
+    async def _follow(self, target: str) -> None:
+        """Fetch and record where a redirect points (a signed download), hop by hop."""
+        client = self._client or self._new_client()
+        for _ in range(MAX_FOLLOWED):
+            seq, now = next(self._seq), time.perf_counter()
+            try:
+                response = await client.get(target)
+            except httpx.HTTPError as exc:
+                where = self._preparer.scrubber.text(target)
+                logger.warning("RECORD: could not follow the redirect to %s: %s: %s", where, type(exc).__name__, exc)
+                return
+            headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+            started = now - (self._t0 or now)
+            self._record(
+                Interaction(
+                    RecordedRequest("GET", target, {}, b""),
+                    RecordedResponse(response.status_code, response.reason_phrase, _grouped(headers), response.content),
+                    Annotation(
+                        seq=seq,
+                        path=urlsplit(target).path,
+                        started=started,
+                        duration=time.perf_counter() - now,
+                        notes={"followed_redirect": True},
+                    ),
+                )
+            )
+            location = response.headers.get("location")
+            if not (300 <= response.status_code < 400 and location):
+                return
+            target = urljoin(target, location)
 
     async def _relay(self, response: httpx.Response, send: Send, notes: dict[str, Any]) -> list[bytes]:
         """Stream the upstream answer to the client chunk by chunk; return the raw chunks."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.types import Receive, Scope, Send
 
@@ -94,7 +95,8 @@ class ReplayApp:
                 self.served += 1
             else:
                 self.repeated += 1
-            await self._answer(send, outcome.recorded)
+            host = headers.get("host") or "{}:{}".format(*scope.get("server") or ("127.0.0.1", 80))
+            await self._answer(send, outcome.recorded, f"{scope.get('scheme', 'http')}://{host}")
             return
         status, payload = diagnose(self.matcher, key, outcome)
         request_id = f"replay-{self.served + self.repeated + len(self.misses) + 1:08d}"
@@ -103,11 +105,11 @@ class ReplayApp:
         logger.warning("%s [%s]", payload["detail"], request_id)
         await send_json(send, status, payload, [("x-should-retry", "false"), ("x-request-id", request_id)])
 
-    async def _answer(self, send: Send, entry: Recorded) -> None:
+    async def _answer(self, send: Send, entry: Recorded, self_url: str) -> None:
         delay = (entry.interaction.tinker.duration or 0.0) * self.latency_scale
         if delay > 0:
             await self.clock.sleep(delay)
-        await send_bytes(send, *recorded_answer(self.matcher, entry))
+        await send_bytes(send, *recorded_answer(self.matcher, entry, self_url))
 
     def status(self) -> dict[str, Any]:
         unplayed = self.matcher.unplayed()
@@ -123,8 +125,14 @@ class ReplayApp:
         }
 
 
-def recorded_answer(matcher: ReplayMatcher, entry: Recorded) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers and body of a recorded answer, its JSON ids renamed to the live ids bound to them."""
+def recorded_answer(
+    matcher: ReplayMatcher, entry: Recorded, self_url: str | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of a recorded answer, its JSON ids renamed to the live ids bound to them.
+
+    With ``self_url`` (the replay server's own origin), a redirect's ``Location`` points there
+    instead of at the recorded host, so the client fetches the recorded download from the replay.
+    """
     response = entry.interaction.response
     body = response.body
     if matcher.bindings.recorded_ids and "json" in (response.header("content-type") or ""):
@@ -137,5 +145,13 @@ def recorded_answer(matcher: ReplayMatcher, entry: Recorded) -> tuple[int, list[
             if renamed != parsed:
                 body = json.dumps(renamed, separators=(",", ":")).encode()
     headers = [(k, v) for k, values in response.headers.items() if k.lower() not in _NOT_REPLAYED for v in values]
+    if self_url is not None and 300 <= response.status < 400:
+        headers = [(k, _moved_to(self_url, v) if k.lower() == "location" else v) for k, v in headers]
     headers.append(("x-tinker-harness-replay", str(entry.interaction.tinker.seq)))
     return response.status, headers, body
+
+
+def _moved_to(origin: str, location: str) -> str:
+    """``location`` on ``origin``: same path and query, the replay server's scheme and host."""
+    parts = urlsplit(location)
+    return urlunsplit((*urlsplit(origin)[:2], parts.path, parts.query, parts.fragment)) if parts.netloc else location

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
@@ -211,7 +212,7 @@ class Scrubber:
         (or only ``*`` when the secret is shorter than a tag)."""
         text = body.decode("latin-1")  # one character per byte, both ways
         spans = credential_spans(text)
-        spans += [m.span(2) for m in _QUERY_SECRET.finditer(text) if not REDACTION_TAG.fullmatch(m.group(2))]
+        spans += [m.span(2) for m in _QUERY_SECRET.finditer(text) if not REDACTION_TAG.fullmatch(unquote(m.group(2)))]
         for secret in self._learned:
             start = text.find(secret)
             while start >= 0:
@@ -262,7 +263,8 @@ def _multipart_boundary(content_type: str | None) -> bytes | None:
 
 
 def _tag_unless_tag(value: str) -> str:
-    return value if REDACTION_TAG.fullmatch(value) else redaction_tag(value)
+    """A query value's tag; a tag stays as it is, also percent-encoded (as a client sends it back)."""
+    return value if REDACTION_TAG.fullmatch(unquote(value)) else redaction_tag(value)
 
 
 def _parse(body: bytes, message_type: type[Message] | None) -> Message | Any | None:
