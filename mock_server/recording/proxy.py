@@ -10,7 +10,9 @@ upstream answers, the upstream request is cancelled and nothing is recorded.
 
 Once an answer is complete the exchange is prepared (decoded, scrubbed, annotated:
 :mod:`mock_server.recording.prepare`) and appended to the cassette, flushed at once. An
-unreachable upstream is answered 502 (JSON, not recorded).
+unreachable upstream is answered 502 (JSON, not recorded); an upstream that breaks the exchange
+(a reset, an empty or garbled answer) is answered 502 too, and that 502 is recorded as what the
+client saw (``tinker.notes.upstream_error``).
 
 A redirect (the legacy archive's ``302`` to a signed download URL, protocol reference §13) is
 followed by the proxy itself, up to :data:`MAX_FOLLOWED` hops: each hop is fetched without the
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -125,7 +128,23 @@ class RecordingProxy:
             request_id = f"record-{seq:08d}"
             logger.warning("%s [%s]", detail, request_id)
             payload = {"detail": detail, "code": "upstream-unreachable", "method": scope["method"], "path": path}
-            await send_json(send, 502, payload | {"request_id": request_id}, [("x-request-id", request_id)])
+            payload["request_id"] = request_id
+            answer = [("content-type", "application/json"), ("x-request-id", request_id)]
+            await send_json(send, 502, payload, answer[1:])
+            if not isinstance(exc, httpx.ConnectError):  # the upstream broke the exchange: what the client saw
+                self._record(
+                    Interaction(
+                        RecordedRequest(scope["method"], url, _grouped(headers), body),
+                        RecordedResponse(502, "Bad Gateway", _grouped(answer), json.dumps(payload).encode()),
+                        Annotation(
+                            seq=seq,
+                            path=path,
+                            started=now - self._t0,
+                            duration=time.perf_counter() - now,
+                            notes={"upstream_error": f"{type(exc).__name__}: {exc}"},
+                        ),
+                    )
+                )
             return
         notes: dict[str, Any] = {}
         chunks = await self._relay(response, send, notes)

@@ -153,3 +153,15 @@ def test_recorded_fault_compiles_into_the_programs_steps_and_passes(
     assert [step.op for step in scenario.steps] == PROGRAM
     result = run_scenario(scenario, ADAPTERS[adapter], adapters_hello[adapter], work_dir=tmp_path)
     assert result.status == "pass", [(f.title, f.problems, f.observed[:8]) for f in result.failures]
+
+
+def test_a_broken_connection_is_recorded_as_the_502_the_client_saw(tmp_path_factory: pytest.TempPathFactory) -> None:
+    cassette = read_cassette(record("transport-reset", tmp_path_factory))
+    broken = [i for i in cassette.interactions if i.response.status == 502]
+    assert [i.tinker.endpoint for i in broken] == ["optim_step"]
+    assert "upstream_error" in broken[0].tinker.notes
+    compiled = tmp_path_factory.mktemp("broken") / "compiled.yaml"
+    write_scenario(cassette, compiled)
+    (scenario,) = load_suite_file(compiled)[0].scenarios
+    statuses = {c.select.endpoint: c.statuses for c in scenario.wire if c.select is not None and c.statuses}
+    assert statuses["optim_step"] == [502, 200]
