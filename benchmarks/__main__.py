@@ -18,6 +18,7 @@ from benchmarks.report import as_json, write_report
 ALL = (
     "bench_startup",
     "bench_http",
+    "bench_inprocess",
     "bench_futures",
     "bench_scale",
     "bench_soak",
