@@ -24,6 +24,7 @@ from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tinker_harness.contracts.catalogue import CATALOGUE, endpoints_at, match_endpoint
+from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server import routes
 from tinker_harness.mock_server.auth import Authenticator
 from tinker_harness.mock_server.calls import HANDLERS, Call
@@ -46,10 +47,8 @@ __all__ = ["MockServer"]
 logger = logging.getLogger(__name__)
 
 # Polls and background chatter are reads: a repeated idempotency key there is not a retried write.
-_NO_REPLAY = frozenset(
-    {"retrieve_future", "retrieve_futures", "session_heartbeat", "telemetry", "client_config", "client_dynamic_config"}
-)
-_UNAUTHENTICATED = frozenset({"healthz"})
+_NO_REPLAY = endpoints_with("read")
+_UNAUTHENTICATED = endpoints_with("unauthenticated")
 # Paths served by the harness itself; every other path, with any method, is a Tinker API call.
 HARNESS_PATHS = ("/_harness/", "/openapi.json")
 

@@ -18,28 +18,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from tinker_harness.contracts.catalogue import match_endpoint
+from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server.recording.bodies import json_or_none
 from tinker_harness.mock_server.recording.cassette import Cassette, Interaction
 
 __all__ = ["BACKGROUND", "Call", "Poll", "read_calls"]
 
-BACKGROUND = frozenset(
-    {
-        "client_config",
-        "client_dynamic_config",
-        "create_session",
-        "session_heartbeat",
-        "telemetry",
-        "retrieve_future",
-        "retrieve_futures",
-        "cancel_future",
-        "get_info",
-        "get_sampler",
-        "auth_token",
-        "healthz",
-        "join_sampling_session",
-    }
-)
+BACKGROUND = endpoints_with("implicit")  # not one of the program's calls
 
 
 @dataclass
