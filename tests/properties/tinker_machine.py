@@ -57,7 +57,7 @@ BASE_MODEL = "Qwen/Qwen3-8B"
 TEXTS = ("the loss goes down", "a checkpoint per step", "sampling with a seed")
 START = 1_000_000.0
 CONFIG = ServerConfig(session_expiry_seconds=1e9)
-BACKGROUND = endpoints_with("scheduled") | {"retrieve_future", None}
+BACKGROUND = endpoints_with("periodic") | {"retrieve_future", None}
 SUBMITS = ("forward_backward", "optim_step", "save_weights", "save_weights_for_sampler", "asample")
 TRANSIENT_FAULTS: dict[str, dict[str, Any]] = {
     "submit-503": {"match": {"endpoint": list(SUBMITS)}, "times": 1, "action": {"status": 503}},
