@@ -58,18 +58,20 @@ def run_conform(options: argparse.Namespace) -> int:
     if not selected:
         return _fail(f"no scenario matches {options.scenarios or []} / tags {options.tags or []}")
     runs: list[AdapterRun] = []
-    work = Path(tempfile.mkdtemp(prefix="conform-"))
-    for command in commands:
-        try:
-            hello = probe(command)
-        except AdapterProtocolError as exc:
-            return _fail(f"--adapter {' '.join(command)!r}: {exc}")
-        progress = Progress(f"{hello.name} {hello.version}", len(selected))
-        run = run_adapter(
-            selected, command, hello, jobs=options.jobs, work_dir=work / hello.name, on_result=progress.update
-        )
-        progress.finish()
-        runs.append(run)
+    # Adapters' stderr files live here while they run (their tails are kept in the results).
+    with tempfile.TemporaryDirectory(prefix="conform-") as scratch:
+        work = Path(scratch)
+        for command in commands:
+            try:
+                hello = probe(command)
+            except AdapterProtocolError as exc:
+                return _fail(f"--adapter {' '.join(command)!r}: {exc}")
+            progress = Progress(f"{hello.name} {hello.version}", len(selected))
+            run = run_adapter(
+                selected, command, hello, jobs=options.jobs, work_dir=work / hello.name, on_result=progress.update
+            )
+            progress.finish()
+            runs.append(run)
     report = build_report(selected, catalog, runs, known)
     for path in write_reports(report, options.out):
         print(f"wrote {path}")
