@@ -77,7 +77,7 @@ def install_smoke(session: nox.Session) -> None:
     # The runtime install alone: no pytest, nothing from the repository on the path.
     session.run("python", "-c", "import importlib.util as u; assert u.find_spec('pytest') is None", env=env)
     session.run("tinker-harness", "--version", env=env)
-    session.run("python", str(SMOKE / "serve_check.py"), env=env)
+    session.run("python", str(SMOKE / "cli_checks.py"), env=env)
     out = tmp / "conformance"
     session.run(
         "tinker-harness",
