@@ -59,8 +59,8 @@ def imports(session: nox.Session) -> None:
 @nox.session(python=PYTHON, reuse_venv=False)
 def install_smoke(session: nox.Session) -> None:
     """The built wheel, installed alone into a fresh venv beside a user project with its own ``contracts`` and
-    ``scenarios`` packages: ``serve`` and one ``conform`` scenario without pytest, then the user's pytest run
-    with the plugin's fixture and the official SDK."""
+    ``scenarios`` packages: the commands (tests/install_smoke/cli_checks.py) and one ``conform`` scenario
+    without pytest, then the user's pytest run with the plugin's fixture and the official SDK."""
     tmp = Path(session.create_tmp())
     dist = tmp / "dist"
     shutil.rmtree(dist, ignore_errors=True)

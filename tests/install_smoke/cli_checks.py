@@ -1,9 +1,10 @@
-"""The ``tinker-harness`` commands of an installed wheel, with no pytest and nothing from the repository:
+"""The ``tinker-harness`` commands of an installed wheel, with no pytest and nothing from the repository.
 
-``serve`` starts, answers its health check and stops on SIGINT; ``record`` proxies two requests to it and
-writes a cassette; ``cassette check`` and ``cassette to-scenario`` read it; ``serve --replay`` answers the
-recorded request. Run by ``nox -s install_smoke`` with the smoke venv's interpreter (standard library only),
-in a scratch directory.
+``openapi`` prints the document; ``parity`` reports on a small Elixir port; ``serve`` starts, answers its
+health check and stops on SIGINT; ``record`` proxies two requests to it and writes a cassette;
+``cassette check`` and ``cassette to-scenario`` read it; ``serve --replay`` answers the recorded requests.
+Run by ``nox -s install_smoke`` with the smoke venv's interpreter (standard library only), in a scratch
+directory.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 
 START_TIMEOUT_S = 60
 API_KEY = "tml-install-smoke"
+# A small Elixir port with planted gaps (the parity tests' fixture), compared with the shipped 0.38.0 manifest.
+PLANTED_PORT = Path(__file__).resolve().parents[1] / "fixtures" / "elixir" / "planted"
 SESSION_BODY = {"tags": [], "user_metadata": {}, "sdk_version": "install-smoke"}
 
 
@@ -90,6 +93,11 @@ def _run(*args: str) -> str:
 def main() -> int:
     cassette, scenario = Path("session.yaml").resolve(), Path("scenario.yaml").resolve()
     try:
+        document = json.loads(_run("openapi"))
+        if not str(document.get("openapi", "")).startswith("3.1"):
+            raise CheckFailed("openapi: not an OpenAPI 3.1 document")
+        print(f"openapi: {len(document['paths'])} paths")
+        print(_run("parity", "--python-sdk", "0.38.0", "--port", str(PLANTED_PORT), "--output", "parity").strip())
         with running("serve", "--port", "0") as url:
             if _get(f"{url}/api/v1/healthz") != {"status": "ok"}:
                 raise CheckFailed("serve: unexpected health answer")
