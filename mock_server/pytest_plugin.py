@@ -38,8 +38,6 @@ if TYPE_CHECKING:  # the server's modules load when a fixture is first used, not
 
 __all__ = ["MockTinker", "start_mock"]
 
-DEFAULT_TEST_KEY = "tml-tinker-harness-test"
-
 
 def __getattr__(name: str) -> Any:
     """``MockTinker`` and ``start_mock`` (homed in :mod:`tinker_harness.mock_server.local`), loaded when asked for."""
@@ -50,12 +48,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def _start(
-    config: ServerConfig | None = None, clock: Clock | None = None, api_key: str = DEFAULT_TEST_KEY
-) -> MockTinker:
-    from tinker_harness.mock_server.local import start_mock
+def _start(config: ServerConfig | None = None, clock: Clock | None = None, api_key: str | None = None) -> MockTinker:
+    from tinker_harness.mock_server.local import DEFAULT_TEST_KEY, start_mock
 
-    return start_mock(config, clock, api_key)
+    return start_mock(config, clock, api_key or DEFAULT_TEST_KEY)
 
 
 @pytest.fixture
@@ -81,7 +77,7 @@ def tinker_mock_factory() -> Iterator[Callable[..., MockTinker]]:
     started: list[MockTinker] = []
 
     def factory(
-        config: ServerConfig | None = None, clock: Clock | None = None, api_key: str = DEFAULT_TEST_KEY
+        config: ServerConfig | None = None, clock: Clock | None = None, api_key: str | None = None
     ) -> MockTinker:
         mock = _start(config, clock, api_key)
         started.append(mock)
