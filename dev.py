@@ -51,7 +51,7 @@ def ensure_environment(extras: str) -> None:
 
 BROWSER_PACKAGES = ("chromium", "chromium-driver")
 # How long apt-get waits for another package manager to release the dpkg lock, and how often it is retried.
-APT_LOCK_TIMEOUT_S = int(os.environ.get("DEV_APT_LOCK_TIMEOUT", "300"))
+APT_LOCK_TIMEOUT_S = int(os.environ.get("DEV_APT_LOCK_TIMEOUT", "120"))
 APT_ATTEMPTS = 3
 
 
@@ -73,7 +73,11 @@ def _apt_get(*args: str, retry_delay_s: float) -> str | None:
 
 def install_browser(retry_delay_s: float = 10.0) -> bool:
     """apt-get install the browser packages; on failure say so in one line and return False."""
-    print(f"dev.py: installing {' and '.join(BROWSER_PACKAGES)} with apt-get", file=sys.stderr)
+    print(
+        f"dev.py: installing {' and '.join(BROWSER_PACKAGES)} with apt-get "
+        f"(waiting up to {APT_LOCK_TIMEOUT_S} s for a busy package manager)",
+        file=sys.stderr,
+    )
     problem = _apt_get("update", retry_delay_s=retry_delay_s) or _apt_get(
         "install", "-y", *BROWSER_PACKAGES, retry_delay_s=retry_delay_s
     )
