@@ -6,8 +6,9 @@
 
 Creates ./.venv on first use and installs the project into it (runtime dependencies for ``serve``,
 plus the test extra for ``test``, at the versions of constraints.txt); later runs reuse it until
-pyproject.toml or constraints.txt changes. A busy package manager (the dpkg lock) is waited for; if
-headless Chromium still cannot be installed, ``test`` says so and runs the tests anyway.
+pyproject.toml or constraints.txt changes. A busy package manager (the dpkg lock) is waited for
+($DEV_APT_LOCK_TIMEOUT seconds, default 120) and apt-get retried; if headless Chromium still cannot be
+installed, ``test`` says so in one line and runs the tests anyway.
 """
 
 from __future__ import annotations
