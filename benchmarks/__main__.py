@@ -17,6 +17,7 @@ from benchmarks.report import as_json, write_report
 
 ALL = (
     "bench_startup",
+    "bench_plugin_import",
     "bench_http",
     "bench_inprocess",
     "bench_futures",

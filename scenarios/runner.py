@@ -23,7 +23,7 @@ from typing import Any, Literal
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.faults.plan import FaultPlan
 from tinker_harness.mock_server.journal import JournalEntry
-from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
+from tinker_harness.mock_server.local import MockTinker, start_mock
 from tinker_harness.scenarios.adapter_process import AdapterProcess, AdapterProtocolError
 from tinker_harness.scenarios.protocol import Hello, ResultMessage
 from tinker_harness.scenarios.schema import Scenario, WireCheck
@@ -101,8 +101,10 @@ def run_scenario(
     missing = missing_requirements(scenario, hello)
     if missing:
         return ScenarioResult(scenario.id, "unsupported", reason=f"the adapter lacks {', '.join(missing)}")
-    work = work_dir or Path(tempfile.mkdtemp(prefix="conform-"))
-    stderr_path = work / (scenario.id.replace("/", "__") + ".stderr.txt")
+    if work_dir is None:
+        with tempfile.TemporaryDirectory(prefix="conform-") as scratch:
+            return run_scenario(scenario, command, hello, work_dir=Path(scratch))
+    stderr_path = work_dir / (scenario.id.replace("/", "__") + ".stderr.txt")
     mock = _start(scenario)
     result = ScenarioResult(scenario.id, "pass")
     marks = StepMarks()

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from tinker_harness.mock_server.faults.plan import FaultPlan
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.scenarios import datasets
 from tinker_harness.scenarios.adapter_process import AdapterProcess
 from tinker_harness.scenarios.matchers import MISSING, check_value, lookup

@@ -39,7 +39,7 @@ from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.control import CONTROL_PREFIX
-from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
+from tinker_harness.mock_server.local import MockTinker, start_mock
 from tinker_harness.mock_server.tokenizer import encode
 from tinker_harness.reference_client import (
     BadRequest,

@@ -25,11 +25,11 @@ from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.faults.plan import FaultPlan
 from tinker_harness.mock_server.recording import AppServer, read_cassette
 from tinker_harness.mock_server.recording.proxy import RecordingProxy
-from tinker_harness.mock_server.recording.to_scenario import write_scenario
 from tinker_harness.mock_server.runner import BackgroundServer
 from tinker_harness.mock_server.tokenizer import encode
 from tinker_harness.scenarios.adapter_process import AdapterProcess, Hello
 from tinker_harness.scenarios.catalog import load_suite_file
+from tinker_harness.scenarios.from_cassette import write_scenario
 
 pytestmark = pytest.mark.sdk
 

@@ -17,7 +17,7 @@ from tinker import types
 
 from tinker_harness.cli import main
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reports.behaviour import JournalError, compare_journal_dirs, diff_journals, load_journal
 
 pytestmark = pytest.mark.sdk
@@ -42,7 +42,7 @@ def journals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Entries, Entries
     # Module-scoped: run both scenarios once with a local monkeypatch (sdk_mock is function-scoped).
     from _pytest.monkeypatch import MonkeyPatch
 
-    from tinker_harness.mock_server.pytest_plugin import start_mock
+    from tinker_harness.mock_server.local import start_mock
 
     patch = MonkeyPatch()
     started: list[MockTinker] = []

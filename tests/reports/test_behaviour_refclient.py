@@ -17,7 +17,7 @@ from parity_support import write_jsonl
 from twin_flows import reference_training, sdk_training
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reports.behaviour import diff_journals, load_journal
 from tinker_harness.reports.findings import Finding
 

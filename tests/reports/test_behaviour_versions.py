@@ -15,7 +15,7 @@ import tinker
 from parity_support import write_jsonl
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reports.behaviour import diff_journals, load_journal
 from tinker_harness.scenarios.sdk_envs import ensure_sdk_env
 
