@@ -48,8 +48,8 @@ def probe(command: Sequence[str], timeout: float = 60.0) -> Hello:
             process.start()
             return process.hello(timeout)
         except AdapterProtocolError as exc:
-            tail = process.stderr_tail().strip()
-            raise AdapterProtocolError(f"{exc}{'; stderr: ' + tail[-600:] if tail else ''}") from None
+            tail = " ".join(process.stderr_tail().split())  # one line: the CLI prints it as its message
+            raise AdapterProtocolError(f"{exc}{'; stderr: ' + tail[-400:] if tail else ''}") from None
         finally:
             process.stop(5)
 
