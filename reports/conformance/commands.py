@@ -39,13 +39,22 @@ def run_conform(options: argparse.Namespace) -> int:
     from tinker_harness.reports.conformance.build import build_report
     from tinker_harness.scenarios.adapter_process import AdapterProtocolError
     from tinker_harness.scenarios.catalog import CATALOG_DIR, load_catalog
-    from tinker_harness.scenarios.conform import AdapterRun, probe, run_adapter, split_command
+    from tinker_harness.scenarios.conform import (
+        AdapterRun,
+        journal_side,
+        keep_journals,
+        probe,
+        run_adapter,
+        split_command,
+    )
     from tinker_harness.scenarios.known_failing import load_known_failing
     from tinker_harness.scenarios.progress import Progress
     from tinker_harness.scenarios.yaml_lines import ScenarioFileError
 
     if options.known_failing is not None and not options.known_failing.is_file():
         return _fail(f"--known-failing {options.known_failing}: no such file")
+    if options.journals is not None and options.journals.exists() and not options.journals.is_dir():
+        return _fail(f"--journals {options.journals}: not a directory")
     try:
         catalog = load_catalog(options.catalog or CATALOG_DIR)
         known = load_known_failing(options.known_failing)
@@ -57,15 +66,22 @@ def run_conform(options: argparse.Namespace) -> int:
         selected = [s for s in selected if set(options.tags) & {*s.requires, s.group}]
     if not selected:
         return _fail(f"no scenario matches {options.scenarios or []} / tags {options.tags or []}")
+    hellos = []
+    for command in commands:
+        try:
+            hellos.append(probe(command))
+        except AdapterProtocolError as exc:
+            return _fail(f"--adapter {' '.join(command)!r}: {exc}")
+    if options.journals is not None:
+        sides = [journal_side(hello) for hello in hellos]
+        if len(set(sides)) != len(sides):
+            named = ", ".join(f"{h.name} {h.version} -> {s}/" for h, s in zip(hellos, sides, strict=True))
+            return _fail(f"--journals keeps one official SDK (python/) and one port (port/); got {named}")
     runs: list[AdapterRun] = []
     # Adapters' stderr files live here while they run (their tails are kept in the results).
     with tempfile.TemporaryDirectory(prefix="conform-") as scratch:
         work = Path(scratch)
-        for command in commands:
-            try:
-                hello = probe(command)
-            except AdapterProtocolError as exc:
-                return _fail(f"--adapter {' '.join(command)!r}: {exc}")
+        for command, hello in zip(commands, hellos, strict=True):
             progress = Progress(f"{hello.name} {hello.version}", len(selected))
             run = run_adapter(
                 selected, command, hello, jobs=options.jobs, work_dir=work / hello.name, on_result=progress.update
@@ -75,6 +91,12 @@ def run_conform(options: argparse.Namespace) -> int:
     report = build_report(selected, catalog, runs, known)
     for path in write_reports(report, options.out):
         print(f"wrote {path}")
+    if options.journals is not None:
+        try:
+            kept = keep_journals(options.journals, runs)
+        except OSError as exc:
+            return _fail(f"--journals {options.journals}: {exc.strerror or exc}")
+        print(f"wrote {len(kept)} journal(s) under {options.journals} (python/ and port/, for parity --journals)")
     for adapter in report.adapters:
         r = adapter.ratchet
         print(f"{adapter.label}: {adapter.count('pass')} pass, {adapter.count('fail') + adapter.count('error')} fail, "
@@ -98,4 +120,6 @@ def register(commands: Any) -> None:
     parser.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 2, help="parallel scenarios (default: cores)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report directory (default {DEFAULT_OUT})")
     parser.add_argument("--catalog", type=Path, help="scenario directory (default scenarios/catalog)")
+    journals_help = "keep every scenario's journal: DIR/python/ (official SDK), DIR/port/ (the other adapter)"
+    parser.add_argument("--journals", type=Path, metavar="DIR", help=journals_help)
     parser.set_defaults(run=run_conform)
