@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["TRAITS", "Trait", "endpoints_with", "has_trait"]
+__all__ = ["TRAITS", "Trait", "endpoints_with"]
 
 Trait = Literal["periodic", "scheduled", "implicit", "repeatable", "read", "unauthenticated"]
 
@@ -52,7 +52,3 @@ TRAITS: dict[Trait, frozenset[str]] = {
 def endpoints_with(trait: Trait) -> frozenset[str]:
     """The names of the catalogue endpoints that have ``trait``."""
     return TRAITS[trait]
-
-
-def has_trait(endpoint: str | None, trait: Trait) -> bool:
-    return endpoint is not None and endpoint in TRAITS[trait]

@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tinker_harness.contracts.traits import endpoints_with
+
 from .journal import NormEntry
 
 __all__ = ["BACKGROUND", "POLL", "Calls", "Future", "Request", "canon", "leaf_map", "leaves", "operation", "subtree"]
 
 POLL = "retrieve_future"
-BACKGROUND = frozenset({"telemetry", "session_heartbeat", "client_dynamic_config"})
+BACKGROUND = endpoints_with("scheduled")
 _NEAR = 2  # values that may change between two attempts of one logical request
 
 
