@@ -3,6 +3,8 @@
 nox -s tests        # the default test run (pytest -n auto)
 nox -s typecheck    # mypy --strict on every package
 nox -s lint         # ruff check + ruff format --check
+nox -s imports      # import-linter: the layers import only downward
+nox -s install_smoke  # the wheel alone in a fresh venv beside a user project: serve, conform, pytest + SDK
 nox -s benchmarks   # speed and memory targets; writes reports/benchmarks/latest.{json,md}
 nox -s bench_skyrl_tx      # the mock against skyrl-tx, a real Tinker server (large venv, not in CI)
 nox -s fuzz         # property tests and schemathesis with a large budget and a random seed
@@ -11,7 +13,10 @@ nox -s conformance_versions  # the scenario catalogue against every official SDK
 
 from __future__ import annotations
 
+import os
 import random
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -19,25 +24,80 @@ nox.options.sessions = ["tests", "typecheck", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
+ROOT = Path(__file__).resolve().parent
+# Every install uses the exact versions of constraints.txt.
+CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
+SMOKE = ROOT / "tests" / "install_smoke"
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    session.install("-e", ".[test]")
+    session.install(*CONSTRAINTS, "-e", ".[test]")
     session.run("pytest", "-n", "auto", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[test]")
+    session.install(*CONSTRAINTS, "-e", ".[test]")
     session.run("mypy")
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    session.install(*CONSTRAINTS, "ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def imports(session: nox.Session) -> None:
+    """The layers import only downward (import-linter, [tool.importlinter] in pyproject.toml)."""
+    session.install(*CONSTRAINTS, "-e", ".", "import-linter")
+    session.run("lint-imports")
+
+
+@nox.session(python=PYTHON, reuse_venv=False)
+def install_smoke(session: nox.Session) -> None:
+    """The built wheel, installed alone into a fresh venv beside a user project with its own ``contracts`` and
+    ``scenarios`` packages: the commands (tests/install_smoke/cli_checks.py) and one ``conform`` scenario
+    without pytest, then the user's pytest run with the plugin's fixture and the official SDK."""
+    tmp = Path(session.create_tmp())
+    dist = tmp / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT))
+    (wheel,) = dist.glob("tinker_harness-*.whl")
+    session.install(*CONSTRAINTS, str(wheel))
+    project = tmp / "user_project"
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.copytree(SMOKE / "user_project", project)
+    session.chdir(project)
+    env = {"PYTHONPATH": "", "TMPDIR": str(tmp / "scratch"), "HOME": str(tmp / "home")}
+    shutil.rmtree(env["TMPDIR"], ignore_errors=True)
+    os.makedirs(env["TMPDIR"])
+    # The runtime install alone: no pytest, nothing from the repository on the path.
+    session.run("python", "-c", "import importlib.util as u; assert u.find_spec('pytest') is None", env=env)
+    session.run("tinker-harness", "--version", env=env)
+    session.run("python", str(SMOKE / "cli_checks.py"), env=env)
+    out = tmp / "conformance"
+    session.run(
+        "tinker-harness",
+        "conform",
+        "--adapter",
+        "python -m tinker_harness.scenarios.adapters.reference_client",
+        "--scenarios",
+        "bootstrap/startup-order",
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+        env=env,
+    )
+    leftovers = sorted(os.listdir(env["TMPDIR"]))
+    if leftovers or not (out / "conformance.json").exists():
+        session.error(f"conform left {leftovers} in its temporary directory or wrote no conformance.json")
+    # The user's own test run: pytest and the official SDK beside the wheel.
+    session.install(*CONSTRAINTS, "pytest", "tinker==0.38.0")
+    session.run("pytest", "-q", env=env)
 
 
 SDK_VERSIONS = ("0.15.0", "0.22.0", "0.30.4", "0.38.0")
@@ -46,14 +106,14 @@ SDK_VERSIONS = ("0.15.0", "0.22.0", "0.30.4", "0.38.0")
 @nox.session(python=PYTHON)
 def sdk_matrix(session: nox.Session) -> None:
     """The end-to-end flow with every verified official SDK version, each in its own virtual environment."""
-    session.install("-e", ".[test]")
+    session.install(*CONSTRAINTS, "-e", ".[test]")
     session.run("pytest", "-n", "auto", "tests/versions", env={"TINKER_HARNESS_SDK_VERSIONS": ",".join(SDK_VERSIONS)})
 
 
 @nox.session(python=PYTHON)
 def conformance_versions(session: nox.Session) -> None:
     """The scenario catalogue against every official SDK generation (tinker-harness conform, one venv each)."""
-    session.install("-e", ".[test]")
+    session.install(*CONSTRAINTS, "-e", ".[test]")
     adapters = []
     for version in SDK_VERSIONS:
         python = session.run("python", "-m", "tinker_harness.scenarios.sdk_envs", version, silent=True)
@@ -78,14 +138,14 @@ def benchmarks(session: nox.Session) -> None:
     nox -s benchmarks -- --quick       # smoke run, a few minutes
     nox -s benchmarks -- bench_http    # only some benchmarks
     """
-    session.install("-e", ".[test,bench]")
+    session.install(*CONSTRAINTS, "-e", ".[test,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def bench_skyrl_tx(session: nox.Session) -> None:
     """The mock against skyrl-tx (JAX on CPU, its own ~2 GB venv in benchmarks/.cache); not part of CI."""
-    session.install("-e", ".[test]")
+    session.install(*CONSTRAINTS, "-e", ".[test]")
     session.run("python", "-m", "benchmarks.peer_skyrl_tx", *session.posargs)
 
 
@@ -95,7 +155,7 @@ def fuzz(session: nox.Session) -> None:
 
     A failure leaves a runnable reproducer in reports/output/fuzz/ (the shrunk program, with its seed).
     """
-    session.install("-e", ".[test]")
+    session.install(*CONSTRAINTS, "-e", ".[test]")
     seed = session.posargs[0] if session.posargs else str(random.SystemRandom().randrange(2**31))
     session.log(f"fuzz seed {seed}")
     env = {"TINKER_HARNESS_FUZZ_EXAMPLES": "300", "TINKER_HARNESS_FUZZ_SEED": seed}

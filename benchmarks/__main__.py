@@ -17,7 +17,9 @@ from benchmarks.report import as_json, write_report
 
 ALL = (
     "bench_startup",
+    "bench_plugin_import",
     "bench_http",
+    "bench_inprocess",
     "bench_futures",
     "bench_scale",
     "bench_soak",

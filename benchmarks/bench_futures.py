@@ -18,7 +18,7 @@ import httpx
 from benchmarks.measure import Result, median, own_cpu_seconds, percentile
 from benchmarks.processes import mock_cli
 from tinker_harness.mock_server.futures import FutureResult, FutureStore
-from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
+from tinker_harness.mock_server.local import MockTinker, start_mock
 
 POLLS = 200
 PAIR_WORKERS = 16

@@ -99,7 +99,7 @@ def _ratio_row(endpoint: str, connections: int, mock: LoadRun, prism: LoadRun) -
         f"{endpoint} ×{connections}: throughput mock ÷ Prism",
         mock.rps / prism.rps if prism.rps else float("nan"),
         "×",
-        "≥ 5×" if connections == 16 else "",
+        "≥ 3×" if connections == 16 else "",
         f"mock {mock.rps:,.0f} req/s (p99 {mock.p99_ms:.1f} ms), Prism {prism.rps:,.0f} req/s "
         f"(p99 {prism.p99_ms:.1f} ms){errors}",
         SUMMARY,

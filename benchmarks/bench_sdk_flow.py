@@ -15,7 +15,7 @@ def one_flow() -> float:
     from tinker import types
 
     from tinker_harness.mock_server.config import ServerConfig
-    from tinker_harness.mock_server.pytest_plugin import start_mock
+    from tinker_harness.mock_server.local import start_mock
     from tinker_harness.mock_server.tokenizer import encode
 
     mock = start_mock(ServerConfig(client_config={"use_pyqwest_transport": True}))

@@ -28,7 +28,7 @@ def cold_starts(make: Callable[[], ServerProcess], runs: int) -> list[float]:
 
 
 def fixture_ready(runs: int) -> list[float]:
-    from tinker_harness.mock_server.pytest_plugin import start_mock
+    from tinker_harness.mock_server.local import start_mock
 
     start_mock().stop()  # warm imports: the fixture runs inside an already-importing test process
     samples = []

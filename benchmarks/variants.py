@@ -4,7 +4,9 @@
 
 One process, one worker each: the mock's state (sessions, models, futures, journal) lives in the
 process's memory, so several workers would each hold different state and a client's calls would
-land on different mocks. ``uvicorn-h11`` is the stack ``tinker-harness serve`` uses.
+land on different mocks. ``tinker-harness serve`` uses uvicorn with the httptools parser on the asyncio
+loop (its own tracked protocol, for transport faults, and a tuned garbage collector); the variants
+here run the plain app for comparison.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from starlette.types import ASGIApp
 
 # name -> (import needed, description)
 VARIANTS: dict[str, tuple[str, str]] = {
-    "uvicorn-h11": ("uvicorn", "uvicorn, h11 parser, asyncio loop (the default of tinker-harness serve)"),
-    "uvicorn-httptools": ("httptools", "uvicorn, httptools parser, asyncio loop"),
+    "uvicorn-h11": ("uvicorn", "uvicorn, h11 parser, asyncio loop"),
+    "uvicorn-httptools": ("httptools", "uvicorn, httptools parser, asyncio loop (the parser of tinker-harness serve)"),
     "uvicorn-uvloop-httptools": ("uvloop", "uvicorn, httptools parser, uvloop loop"),
     "granian": ("granian", "granian (Rust HTTP server), asyncio loop, 1 worker"),
     "hypercorn": ("hypercorn", "hypercorn, asyncio loop"),

@@ -24,6 +24,7 @@ from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tinker_harness.contracts.catalogue import CATALOGUE, endpoints_at, match_endpoint
+from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server import routes
 from tinker_harness.mock_server.auth import Authenticator
 from tinker_harness.mock_server.calls import HANDLERS, Call
@@ -31,11 +32,12 @@ from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.codec import body_too_large, decompress_body
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.errors import ApiError, error_response
+from tinker_harness.mock_server.exchange import ExchangeRecord, exchange_of
 from tinker_harness.mock_server.faults.engine import FaultEngine
-from tinker_harness.mock_server.faults.inject import FAULT_NOTE, after_handler, before_handler, call_facts
+from tinker_harness.mock_server.faults.inject import after_handler, before_handler, call_facts
 from tinker_harness.mock_server.ids import IdFactory
 from tinker_harness.mock_server.journal import Journal
-from tinker_harness.mock_server.observer import CALL_INFO_KEY, JournalMiddleware
+from tinker_harness.mock_server.observer import JournalMiddleware
 from tinker_harness.mock_server.runs import release_refused_seq_id
 from tinker_harness.mock_server.signed_urls import UrlSigner
 from tinker_harness.mock_server.state import CachedAnswer, ServerState
@@ -45,10 +47,8 @@ __all__ = ["MockServer"]
 logger = logging.getLogger(__name__)
 
 # Polls and background chatter are reads: a repeated idempotency key there is not a retried write.
-_NO_REPLAY = frozenset(
-    {"retrieve_future", "retrieve_futures", "session_heartbeat", "telemetry", "client_config", "client_dynamic_config"}
-)
-_UNAUTHENTICATED = frozenset({"healthz"})
+_NO_REPLAY = endpoints_with("read")
+_UNAUTHENTICATED = endpoints_with("unauthenticated")
 # Paths served by the harness itself; every other path, with any method, is a Tinker API call.
 HARNESS_PATHS = ("/_harness/", "/openapi.json")
 
@@ -62,7 +62,9 @@ class MockServer:
         self.ids = IdFactory(self.config.seed)
         self.rng = np.random.default_rng(self.config.seed)
         self.state = ServerState()
-        self.journal = Journal(self.config.journal_size, self.config.journal_path)
+        self.journal = Journal(
+            self.config.journal_size, self.config.journal_path, validate=self.config.validate_traffic
+        )
         secret = hashlib.sha256(f"tinker-harness:{self.config.seed}".encode()).digest()
         self.auth = Authenticator(secret, self.config.api_keys)
         self.signer = UrlSigner(secret)
@@ -105,12 +107,11 @@ class MockServer:
         """Serve one Tinker API call; every failure becomes a JSON error naming the exchange."""
         http_id = self.ids.http_request_id()
         method, path = request.method, request.url.path
-        info: dict[str, Any] = {}
-        setattr(request.state, CALL_INFO_KEY, info)
+        exchange = exchange_of(request.scope) or ExchangeRecord(method, path, "", [], self.clock.now(), 0.0)
         call: Call | None = None
         try:
-            call = await self._prepare(request, http_id)
-            response = await self._answer(call, info)
+            call = await self._prepare(request, http_id, exchange)
+            response = await self._answer(call)
         except ApiError as error:
             response = error_response(
                 error, method=method, path=path, request_id=http_id, session_id=call.session_id if call else None
@@ -124,17 +125,12 @@ class MockServer:
                 bug, method=method, path=path, request_id=http_id, session_id=call.session_id if call else None
             )
         if call is not None:
-            info.update(
-                session_id=call.session_id,
-                notes={k: v for k, v in call.notes.items() if k != FAULT_NOTE},
-                future_origin=call.notes.pop("future_origin", None),
-                future_request_id=call.notes.pop("future_request_id", None),
-            )
+            exchange.session_id = call.session_id
         response.headers["x-request-id"] = http_id
         return response
 
-    async def _prepare(self, request: Request, http_id: str) -> Call:
-        """Route, authenticate and read the body of a call."""
+    async def _prepare(self, request: Request, http_id: str, exchange: ExchangeRecord) -> Call:
+        """Route (the one catalogue match of the exchange), authenticate and read the body of a call."""
         matched = match_endpoint(request.method, request.url.path)
         if matched is None:
             refusal = _no_route(request.method, request.url.path)
@@ -144,6 +140,7 @@ class MockServer:
                 self._authenticate(request.headers.get("x-api-key"))
             raise refusal
         endpoint, params = matched
+        exchange.endpoint = endpoint
         # The body is read before authentication so the journal holds what a refused client sent.
         body = await _bounded_body(request, self.config.max_request_bytes)
         owner = "anonymous"
@@ -151,7 +148,7 @@ class MockServer:
             owner = self._authenticate(request.headers.get("x-api-key"))
         if endpoint.request_encoding != "none" and body:
             body = decompress_body(body, request.headers.get("content-encoding"), self.config.max_request_bytes)
-        return Call(request, self, endpoint, owner, params, http_id, body)
+        return Call(request, self, endpoint, owner, params, http_id, body, exchange)
 
     def _authenticate(self, credential: str | None) -> str:
         """The caller's owner id; 401 for a missing, malformed, unknown or revoked credential (§12)."""
@@ -160,7 +157,7 @@ class MockServer:
             raise ApiError(401, "revoked-api-key", "this API key was revoked")
         return owner
 
-    async def _answer(self, call: Call, info: dict[str, Any]) -> Response:
+    async def _answer(self, call: Call) -> Response:
         """Faults first, then a replayed answer for a retried write, else the handler."""
         decision = None
         if self.faults.plan.rules:
@@ -168,8 +165,8 @@ class MockServer:
             decision = self.faults.decide(facts, self.clock.now())
         if decision is not None:
             call.session_id = call.session_id or facts.session_id
-            info["fault"] = decision.describe()
-            info["fault_changes_answer"] = decision.rule.action is not None
+            call.exchange.fault = decision.describe()
+            call.exchange.fault_changes_answer = decision.rule.action is not None
             injected = await before_handler(self, call, decision)
             if injected is not None:
                 if _final_refusal(injected):

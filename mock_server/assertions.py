@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server.journal import Journal, JournalEntry
 
 __all__ = [
@@ -20,7 +21,7 @@ __all__ = [
     "polls_of",
 ]
 
-BACKGROUND = frozenset({"session_heartbeat", "telemetry", "client_dynamic_config"})
+BACKGROUND = endpoints_with("scheduled")
 
 
 class JournalAssertionError(AssertionError):

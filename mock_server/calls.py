@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -21,6 +21,7 @@ from tinker_harness.contracts._base import WireModel
 from tinker_harness.contracts.catalogue import Endpoint
 from tinker_harness.contracts.request_json import validate_request_json
 from tinker_harness.mock_server.errors import ApiError, validation_error
+from tinker_harness.mock_server.exchange import ExchangeRecord
 
 if TYPE_CHECKING:
     from tinker_harness.mock_server.app import MockServer
@@ -39,9 +40,14 @@ class Call:
     path_params: dict[str, str]
     http_request_id: str
     body: bytes
-    # Filled in by handlers; the journal and error bodies read them.
+    exchange: ExchangeRecord  # what the journal will hold of this exchange (handlers fill in futures, notes)
+    # Filled in by handlers; the journal and error bodies read it.
     session_id: str | None = None
-    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> dict[str, Any]:
+        """Free-form notes for this exchange's journal entry."""
+        return self.exchange.notes
 
     @property
     def where(self) -> str:

@@ -18,6 +18,9 @@ def _serve(options: argparse.Namespace) -> int:
         from tinker_harness.mock_server.recording.commands import serve_replay
 
         return serve_replay(options)
+    if options.replay_latency is not None:
+        print("tinker-harness serve: --replay-latency needs --replay CASSETTE", file=sys.stderr)
+        return 2
     from tinker_harness.mock_server.app import MockServer
     from tinker_harness.mock_server.config import ConfigError, ServerConfig, load_config_file
     from tinker_harness.mock_server.faults.plan import FaultPlan, FaultPlanError
@@ -96,6 +99,12 @@ def register(commands: Any) -> None:
     serve.add_argument("--api-keys-file", type=Path, help="accept only the API keys in this file (one per line)")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--replay", type=Path, metavar="CASSETTE", help="serve the answers recorded in this cassette")
+    serve.add_argument(
+        "--replay-latency",
+        type=float,
+        metavar="SCALE",
+        help="with --replay: answer after the recorded latency times SCALE (1 = as recorded; default: at once)",
+    )
     serve.set_defaults(run=_serve)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the Tinker API")

@@ -1,8 +1,9 @@
 """Access to the raw connection of a request, for transport faults (reset, truncation, garbage).
 
-ASGI hides the socket. The server runs uvicorn with :class:`TrackedH11Protocol`, an h11 protocol
-that records each connection's asyncio transport under ``(server address, client address)`` — the
-same pair every request's scope carries — so a handler can break its own connection on purpose.
+ASGI hides the socket. The mock runs uvicorn with :class:`TrackedHttpToolsProtocol`, uvicorn's httptools
+protocol (the faster of its parsers) that records each connection's asyncio transport under
+``(server address, client address)`` — the same pair every request's scope carries — so a handler
+can break its own connection on purpose.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["TrackedH11Protocol", "break_connection", "transport_of"]
+__all__ = ["TrackedHttpToolsProtocol", "break_connection", "transport_of"]
 
 _TRANSPORTS: dict[tuple[Any, Any], asyncio.Transport] = {}
 
 
-class TrackedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, remembering its transport while the connection lives."""
+class TrackedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, remembering its transport while the connection lives."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

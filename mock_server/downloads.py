@@ -21,7 +21,7 @@ exchange's ``fault`` rather than as a contract violation.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.responses import RedirectResponse, Response
 
@@ -29,7 +29,6 @@ from tinker_harness.contracts._checkpoints import CheckpointArchiveUrlResponse
 from tinker_harness.mock_server.calls import Call, ok
 from tinker_harness.mock_server.errors import ApiError
 from tinker_harness.mock_server.exports import ARCHIVE_NAME
-from tinker_harness.mock_server.observer import CALL_INFO_KEY
 from tinker_harness.mock_server.rest_views import timestamp
 from tinker_harness.mock_server.state import CheckpointRecord
 
@@ -50,10 +49,7 @@ def checkpoint_file_url(server: MockServer, record: CheckpointRecord, filename: 
 
 def _simulated(call: Call, description: str) -> None:
     """Name a deliberately configured answer in the journal entry of this exchange."""
-    info: dict[str, Any] | None = getattr(call.request.state, CALL_INFO_KEY, None)
-    if info is not None:  # the same marks an injected fault leaves (see mock_server.app / observer)
-        info["fault"] = description
-        info["fault_changes_answer"] = True
+    call.exchange.simulated(description)
 
 
 def _still_preparing(server: MockServer, record: CheckpointRecord) -> bool:

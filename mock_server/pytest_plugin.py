@@ -12,72 +12,51 @@ Fixtures:
 * ``@pytest.mark.tinker_cassette(path, record_mode=...)`` and the ``tinker_cassette`` fixture —
   record a test's Tinker traffic into a scrubbed cassette, or replay it (``mock_server.recording``).
 
-Nothing global is set: each server binds its own port and keeps its own state.
+Nothing global is set: each server binds its own port and keeps its own state. Importing this module
+is cheap: the server's modules load when a fixture is first used. Outside pytest, start a server with
+:func:`tinker_harness.mock_server.local.start_mock`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tinker_harness.mock_server.app import MockServer
-from tinker_harness.mock_server.clock import Clock
-from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.journal import Journal
-from tinker_harness.mock_server.recording.pytest_cassette import (  # noqa: F401 - the tinker_cassette marker's hook and fixtures
+# The cassette marker's hook and fixtures; they import vcrpy only for a test that carries the marker.
+from tinker_harness.mock_server.recording.pytest_cassette import (  # noqa: F401
     pytest_configure,
     tinker_cassette,
     tinker_cassette_marker,
 )
-from tinker_harness.mock_server.runner import BackgroundServer
 
-__all__ = ["MockTinker"]
+if TYPE_CHECKING:  # the server's modules load when a fixture is first used, not when pytest loads the plugin
+    from tinker_harness.mock_server.clock import Clock
+    from tinker_harness.mock_server.config import ServerConfig
+    from tinker_harness.mock_server.local import MockTinker, start_mock
 
-DEFAULT_TEST_KEY = "tml-tinker-harness-test"
-
-
-@dataclass
-class MockTinker:
-    """A running mock server as a test sees it."""
-
-    server: MockServer
-    base_url: str
-    api_key: str = DEFAULT_TEST_KEY
-    _background: BackgroundServer | None = field(default=None, repr=False)
-
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment a Tinker client needs to reach this server."""
-        return {"TINKER_BASE_URL": self.base_url, "TINKER_API_KEY": self.api_key}
-
-    @property
-    def journal(self) -> Journal:
-        return self.server.journal
-
-    @property
-    def clock(self) -> Clock:
-        return self.server.clock
-
-    def stop(self) -> None:
-        if self._background is not None:
-            self._background.stop()
-            self._background = None
+__all__ = ["MockTinker", "start_mock"]
 
 
-def start_mock(
-    config: ServerConfig | None = None, clock: Clock | None = None, api_key: str = DEFAULT_TEST_KEY
-) -> MockTinker:
-    """Start a mock server in a background thread on a free port."""
-    server = MockServer((config or ServerConfig()).model_copy(update={"port": 0}), clock=clock)
-    background = BackgroundServer(server, host=server.config.host, port=0).start()
-    return MockTinker(server=server, base_url=background.base_url, api_key=api_key, _background=background)
+def __getattr__(name: str) -> Any:
+    """``MockTinker`` and ``start_mock`` (homed in :mod:`tinker_harness.mock_server.local`), loaded when asked for."""
+    if name in ("MockTinker", "start_mock"):
+        from tinker_harness.mock_server import local
+
+        return getattr(local, name)
+    raise AttributeError(name)
+
+
+def _start(config: ServerConfig | None = None, clock: Clock | None = None, api_key: str | None = None) -> MockTinker:
+    from tinker_harness.mock_server.local import DEFAULT_TEST_KEY, start_mock
+
+    return start_mock(config, clock, api_key or DEFAULT_TEST_KEY)
 
 
 @pytest.fixture
 def tinker_mock() -> Iterator[MockTinker]:
-    mock = start_mock()
+    mock = _start()
     try:
         yield mock
     finally:
@@ -86,7 +65,7 @@ def tinker_mock() -> Iterator[MockTinker]:
 
 @pytest.fixture(scope="session")
 def tinker_mock_session() -> Iterator[MockTinker]:
-    mock = start_mock()
+    mock = _start()
     try:
         yield mock
     finally:
@@ -98,9 +77,9 @@ def tinker_mock_factory() -> Iterator[Callable[..., MockTinker]]:
     started: list[MockTinker] = []
 
     def factory(
-        config: ServerConfig | None = None, clock: Clock | None = None, api_key: str = DEFAULT_TEST_KEY
+        config: ServerConfig | None = None, clock: Clock | None = None, api_key: str | None = None
     ) -> MockTinker:
-        mock = start_mock(config, clock, api_key)
+        mock = _start(config, clock, api_key)
         started.append(mock)
         return mock
 

@@ -49,6 +49,11 @@ def redaction_tag(secret: str) -> str:
     return _tag(secret)
 
 
+def credential_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds something credential-shaped (start, end), for masking in place."""
+    return [match.span() for match in _SECRET_PATTERNS.finditer(text)]
+
+
 def redact_text(text: str) -> str:
     """Replace every credential-shaped substring of ``text``."""
     return _SECRET_PATTERNS.sub(lambda m: _tag(m.group(0)), text)

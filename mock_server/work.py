@@ -45,7 +45,7 @@ def new_future(call: Call, model_id: str | None = None) -> FutureRecord:
         now=server.clock.now(),
     )
     record.extra["origin"] = call.endpoint.name
-    call.notes["future_request_id"] = record.request_id
+    call.exchange.future_request_id = record.request_id
     return record
 
 

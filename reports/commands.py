@@ -25,10 +25,13 @@ def _fail(command: str, message: str) -> int:
 
 def _manifest(options: argparse.Namespace) -> int:
     from tinker_harness.contracts.surface.driver import ManifestError, generate, manifest_path, render
+    from tinker_harness.scenarios.sdk_envs import SdkEnvError, interpreter_for
 
     target: Path = options.output or manifest_path(options.sdk_version)
     try:
-        text = render(generate(options.sdk_version, options.python))
+        text = render(generate(options.sdk_version, interpreter_for(options.sdk_version, options.python)))
+    except SdkEnvError as exc:
+        return _fail("manifest", f"no interpreter with tinker=={options.sdk_version}: {exc}")
     except ManifestError as exc:
         return _fail("manifest", str(exc))
     if options.check:

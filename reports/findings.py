@@ -114,6 +114,13 @@ class Finding(_Frozen):
     python: Evidence | None = None
     port: Evidence | None = None
     fix: str
+    scenarios: list[str] = []  # wire findings: every scenario where the difference shows
+
+    def scenario_summary(self, limit: int = 12) -> str:
+        """``3 scenarios: a, b, c`` (the first ``limit`` named; the JSON report has them all)."""
+        shown = ", ".join(self.scenarios[:limit])
+        more = f" and {len(self.scenarios) - limit} more" if len(self.scenarios) > limit else ""
+        return f"{len(self.scenarios)} scenario{'s' if len(self.scenarios) != 1 else ''}: {shown}{more}"
 
     @classmethod
     def make(
@@ -126,6 +133,7 @@ class Finding(_Frozen):
         fix: str,
         python: Evidence | None = None,
         port: Evidence | None = None,
+        scenarios: list[str] | None = None,
     ) -> Finding:
         return cls(
             id=f"{domain.value}/{kind}/{subject}",
@@ -137,6 +145,7 @@ class Finding(_Frozen):
             python=python,
             port=port,
             fix=fix,
+            scenarios=scenarios or [],
         )
 
 

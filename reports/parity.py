@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tinker_harness.contracts.surface.driver import load_or_generate
+from tinker_harness.contracts.surface.driver import ManifestError, generate, load_file, manifest_path
 from tinker_harness.contracts.surface.model import SurfaceManifest
+from tinker_harness.scenarios.sdk_envs import SdkEnvError, interpreter_for
 
 from .elixir import extract_port
 from .mapping.names import detect_app
@@ -50,6 +51,18 @@ def _sdk_root(version: str) -> str:
     from tinker_harness.scenarios.sdk_envs import sdk_python
 
     return f"site-packages of {sdk_python(version).parent.parent}"
+
+
+def load_or_generate(version: str, python: Path | str | None = None) -> SurfaceManifest:
+    """The stored manifest of ``version`` if there is one (and no interpreter is named), else a fresh one."""
+    path = manifest_path(version)
+    if python is None and path.exists():
+        return load_file(path)
+    try:
+        interpreter = interpreter_for(version, python)
+    except SdkEnvError as exc:
+        raise ManifestError(f"no interpreter with tinker=={version}: {exc}") from exc
+    return generate(version, interpreter)
 
 
 def run_parity(

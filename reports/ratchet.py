@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tinker_harness.scenarios.ratchet import Ratchet
+
 from .findings import Finding
 
 __all__ = ["KnownGaps", "KnownGapsError", "Ratchet", "apply_ratchet", "load_known_gaps", "write_known_gaps"]
@@ -32,15 +34,6 @@ class KnownGaps(BaseModel):
     version: int = 1
     sdk_version: str
     gaps: dict[str, KnownGap]
-
-
-class Ratchet(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    baseline: str | None  # the file compared with; None when there was none
-    new: list[str]
-    closed: list[str]
-    closed_titles: dict[str, str] = {}
-    known: int = 0
 
 
 def load_known_gaps(path: Path) -> KnownGaps | None:

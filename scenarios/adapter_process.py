@@ -4,7 +4,9 @@ The framing of ``docs/adapter-protocol.md``: every message is one JSON object on
 reader thread turns the adapter's stdout into lines; anything that is not a well-formed message of
 the expected kind (not JSON, the wrong ``id``, an unknown error kind, a line that never comes, an
 exit before answering) raises :class:`AdapterProtocolError` naming the step and quoting the line,
-together with the tail of the adapter's stderr (which goes to a file, so it never blocks).
+together with the tail of the adapter's stderr (which goes to a file, so it never blocks). A line
+that is not JSON is diagnosed: build-tool output (``==> dep``, ``Compiling ...``) and log lines
+(``12:00:01.123 [warning] ...``) name their likely cause, since stdout must carry protocol lines only.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import threading
 import time
@@ -37,6 +40,40 @@ def _quote(line: bytes | str) -> str:
     text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
     text = text.rstrip("\n")
     return repr(text if len(text) <= 200 else text[:197] + "...")
+
+
+_BUILD_OUTPUT = re.compile(
+    r"^(==> \S|Compiling \d|Generated \S|Unchecked dependencies|Resolving Hex|All dependencies|Running ExUnit)"
+)
+_LOG_LINE = re.compile(
+    r"^(\s*\d{2}:\d{2}:\d{2}(\.\d+)?\s+\[?(debug|info|notice|warn|warning|error|critical)\]?"
+    r"|\s*\[(debug|info|notice|warn|warning|error|critical)\]"
+    r"|(DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]*:"
+    r"|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})",
+    re.IGNORECASE,
+)
+
+
+def _likely_cause(line: bytes) -> str:
+    """What probably printed a non-protocol line on the adapter's stdout."""
+    text = line.decode("utf-8", errors="replace").strip()
+    if _BUILD_OUTPUT.match(text):
+        return "build-tool output (e.g. Mix compiling or checking dependencies: compile first, run without compiling)"
+    if _LOG_LINE.match(text):
+        return "log output (route the SDK's logger to stderr)"
+    return "SDK, logger or build-tool output"
+
+
+def _not_json(line: bytes, waiting_for: str) -> AdapterProtocolError:
+    cause = _likely_cause(line)
+    if waiting_for == "hello":
+        return AdapterProtocolError(
+            f"hello: the adapter printed {_quote(line)} (not JSON) on stdout before its hello line; stdout must carry "
+            f"protocol lines only and this looks like {cause} (docs/adapter-protocol.md, Process)"
+        )
+    return AdapterProtocolError(
+        f"{waiting_for}: the adapter sent a line that is not JSON: {_quote(line)}; this looks like {cause}"
+    )
 
 
 def _first_problem(exc: ValidationError) -> str:
@@ -117,9 +154,7 @@ class AdapterProcess:
         try:
             message = json.loads(line)
         except ValueError:
-            raise AdapterProtocolError(
-                f"{waiting_for}: the adapter sent a line that is not JSON: {_quote(line)}"
-            ) from None
+            raise _not_json(line, waiting_for) from None
         if not isinstance(message, dict):
             raise AdapterProtocolError(f"{waiting_for}: the adapter sent {_quote(line)}, not a JSON object")
         return message

@@ -9,10 +9,17 @@ started for every scenario. A worker whose adapter broke the protocol starts a n
 scenarios (real-time sleeps, heartbeats) are started first so the pool drains evenly.
 ``on_result`` is called as each scenario finishes (for the progress bar). ``targets``, when given,
 makes each scenario's server instead of a mock (``tinker-harness certify``: a proxy to anyone's).
+
+:func:`keep_journals` writes every scenario's full mock journal in the layout ``tinker-harness
+parity --journals`` reads: ``DIR/python/<scenario>.jsonl`` for the official SDK's adapter (hello name
+``python-sdk``), ``DIR/port/<scenario>.jsonl`` for any other adapter, the scenario id's ``/`` written
+as ``__``, one JSON journal entry per line (the mock's JSONL sink format), plus ``DIR/adapters.json``
+naming the adapter of each side.
 """
 
 from __future__ import annotations
 
+import json
 import queue
 import shlex
 import tempfile
@@ -30,7 +37,20 @@ from tinker_harness.scenarios.runner import ScenarioResult, Target, adapter_env_
 from tinker_harness.scenarios.schema import Scenario
 from tinker_harness.scenarios.steps import Sleep, WaitFor
 
-__all__ = ["AdapterRun", "estimate_seconds", "probe", "run_adapter"]
+__all__ = [
+    "JOURNALED",
+    "OFFICIAL_SDK",
+    "AdapterRun",
+    "estimate_seconds",
+    "journal_file_name",
+    "journal_side",
+    "keep_journals",
+    "probe",
+    "run_adapter",
+]
+
+OFFICIAL_SDK = "python-sdk"  # the hello name of scenarios/adapters/python_sdk.py
+JOURNALED = ("pass", "fail", "error")  # statuses whose scenario really ran (not skipped or unsupported)
 
 
 @dataclass
@@ -55,8 +75,8 @@ def probe(command: Sequence[str], timeout: float = 60.0) -> Hello:
             process.start()
             return process.hello(timeout)
         except AdapterProtocolError as exc:
-            tail = process.stderr_tail().strip()
-            raise AdapterProtocolError(f"{exc}{'; stderr: ' + tail[-600:] if tail else ''}") from None
+            tail = " ".join(process.stderr_tail().split())  # one line: the CLI prints it as its message
+            raise AdapterProtocolError(f"{exc}{'; stderr: ' + tail[-400:] if tail else ''}") from None
         finally:
             process.stop(5)
 
@@ -181,3 +201,44 @@ def _start_adapter(command: list[str], hello: Hello, requires: list[str], stderr
             f"the adapter is now {again.name} {again.version}, earlier {hello.name} {hello.version}"
         )
     return process
+
+
+def journal_side(hello: Hello) -> str:
+    """``python`` for the official SDK's adapter, ``port`` for any other (the two sides of a wire diff)."""
+    return "python" if hello.name == OFFICIAL_SDK else "port"
+
+
+def journal_file_name(scenario_id: str) -> str:
+    return scenario_id.replace("/", "__") + ".jsonl"
+
+
+def keep_journals(root: Path, runs: Sequence[AdapterRun]) -> list[Path]:
+    """Write each run's scenario journals under ``root/<side>/``; stale ``*.jsonl`` there are removed.
+
+    Only scenarios that ran (pass, fail, error) have a journal; ValueError when two runs share a side.
+    """
+    sides: dict[str, AdapterRun] = {}
+    for run in runs:
+        side = journal_side(run.hello)
+        if side in sides:
+            raise ValueError(
+                f"--journals keeps one official SDK (python/) and one port (port/); "
+                f"{sides[side].label} and {run.label} would both be {side}/"
+            )
+        sides[side] = run
+    written: list[Path] = []
+    for side, run in sides.items():
+        folder = root / side
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.jsonl"):
+            stale.unlink()
+        for result in run.results:
+            if result.status not in JOURNALED or not result.entries:
+                continue
+            path = folder / journal_file_name(result.scenario_id)
+            lines = (json.dumps(entry.to_json(), default=str) for entry in result.entries)
+            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            written.append(path)
+    index = {s: {"name": r.hello.name, "version": r.hello.version, "command": r.command} for s, r in sides.items()}
+    (root / "adapters.json").write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
+    return written

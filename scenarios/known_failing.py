@@ -7,7 +7,7 @@ A file (YAML) maps adapters to entries::
         adapter: python-sdk@0.15.*                # optional: name[@version glob]; default every adapter
         reason: tinker 0.15 re-polls an empty 400 at once (no backoff)
 
-The ratchet (:func:`apply`, reusing :class:`reports.ratchet.Ratchet`): a listed failure does not
+The ratchet (:func:`apply`, reusing :class:`scenarios.ratchet.Ratchet`): a listed failure does not
 fail the run (*known*); an unlisted failure does (*new*); a listed scenario that now passes fails
 the run too (*closed*: take it off the list). Bad files raise ScenarioFileError with file and line.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tinker_harness.reports.ratchet import Ratchet
 from tinker_harness.scenarios.patterns import compile_pattern, matches
+from tinker_harness.scenarios.ratchet import Ratchet
 from tinker_harness.scenarios.yaml_lines import ScenarioFileError, line_for, load_located_file
 
 __all__ = ["KnownFailing", "KnownFailure", "load_known_failing"]

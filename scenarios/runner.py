@@ -30,7 +30,7 @@ from tinker_harness.mock_server.app import MockServer
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.faults.plan import FaultPlan
 from tinker_harness.mock_server.journal import Journal, JournalEntry
-from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
+from tinker_harness.mock_server.local import MockTinker, start_mock
 from tinker_harness.scenarios.adapter_process import AdapterProcess, AdapterProtocolError
 from tinker_harness.scenarios.needs import NEEDS, server_needs
 from tinker_harness.scenarios.protocol import Hello, ResultMessage
@@ -154,8 +154,10 @@ def run_scenario(
     lacking = _lacking(scenario, target) if target is not None else None
     if lacking is not None:
         return ScenarioResult(scenario.id, "unsupported", reason=lacking)
-    work = work_dir or Path(tempfile.mkdtemp(prefix="conform-"))
-    stderr_path = work / (scenario.id.replace("/", "__") + ".stderr.txt")
+    if work_dir is None:
+        with tempfile.TemporaryDirectory(prefix="conform-") as scratch:
+            return run_scenario(scenario, command, hello, work_dir=Path(scratch), target=target, adapter=adapter)
+    stderr_path = work_dir / (scenario.id.replace("/", "__") + ".stderr.txt")
     own = _start(scenario) if target is None else None
     server: Target = own if own is not None else target  # type: ignore[assignment]
     first_seq = server.journal.last_seq

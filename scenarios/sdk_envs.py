@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["SdkEnvError", "default_root", "ensure_sdk_env", "sdk_python"]
+__all__ = ["SdkEnvError", "default_root", "ensure_sdk_env", "interpreter_for", "sdk_python"]
 
 _VERSION = re.compile(r"^\d+\.\d+\.\d+([a-z0-9.+-]*)?$")
 
@@ -75,6 +75,20 @@ def ensure_sdk_env(version: str, root: Path | None = None, extra_packages: tuple
             raise SdkEnvError(f"installing tinker=={version} failed:\n{done.stdout}\n{done.stderr}")
         stamp.write_text(f"tinker=={version}\n")
     return python
+
+
+def interpreter_for(version: str, python: Path | str | None = None) -> Path:
+    """An interpreter with ``tinker==version``: ``python`` if given, this one if its tinker matches, else its venv."""
+    if python is not None:
+        return Path(python)
+    try:
+        import tinker
+
+        if tinker.__version__ == version:
+            return Path(sys.executable)
+    except ImportError:
+        pass
+    return ensure_sdk_env(version)
 
 
 if __name__ == "__main__":  # python -m tinker_harness.scenarios.sdk_envs 0.15.0 0.22.0 ...

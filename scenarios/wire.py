@@ -19,14 +19,16 @@ from typing import Any
 
 import yaml
 
+from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server.journal import JournalEntry
 from tinker_harness.scenarios.matchers import MISSING, check_field, lookup
 from tinker_harness.scenarios.schema import CountRange, Select, WireCheck
 
 __all__ = ["BACKGROUND", "Failure", "StepMarks", "describe", "evaluate", "request_violations", "select"]
 
-# Traffic a client sends on its own schedule; ``first`` checks skip it.
-BACKGROUND = frozenset({"session_heartbeat", "telemetry"})
+# Traffic a client only sends on its own timer; ``first`` checks skip it (the first dynamic-config
+# fetch is part of start-up, §4.1).
+BACKGROUND = endpoints_with("periodic")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 from sdk_env import SDK_ENV
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 settings.register_profile(
     "ci", derandomize=True, database=None, print_blob=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]

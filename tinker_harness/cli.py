@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from tinker_harness.mock_server import commands as server_commands
 from tinker_harness.mock_server.recording import commands as recording_commands
 from tinker_harness.reports import commands as report_commands
+from tinker_harness.reports.conformance import commands as conform_commands
 from tinker_harness.scenarios import commands as scenario_commands
 
 __all__ = ["build_parser", "main"]
 
-# Modules that each add one or more subcommands, in help order.
-COMMAND_MODULES = (server_commands, report_commands, recording_commands, scenario_commands)
+# Modules that each add one or more subcommands, in help order (``cassette`` is wired below).
+COMMAND_MODULES = (server_commands, report_commands, conform_commands)
 
 
 class CliParser(argparse.ArgumentParser):
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=CliParser)
     for module in COMMAND_MODULES:
         module.register(commands)
+    # ``record`` and ``cassette check`` belong to the mock's recording; ``cassette to-scenario`` to scenarios.
+    scenario_commands.register_cassette_actions(recording_commands.register(commands))
     return parser
 
 

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .driver import ManifestError, generate, load, load_file, load_or_generate, manifest_path, render
+from .driver import ManifestError, generate, load, load_file, manifest_path, render
 from .model import SurfaceManifest
 
 __all__ = [
@@ -16,7 +16,6 @@ __all__ = [
     "generate",
     "load",
     "load_file",
-    "load_or_generate",
     "manifest_path",
     "render",
 ]

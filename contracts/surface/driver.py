@@ -1,9 +1,8 @@
 """Generate, store and load surface manifests of official SDK versions.
 
 The introspector (:mod:`contracts.surface.sdk_introspect`) must run in the interpreter where the
-wanted ``tinker`` version is installed. :func:`generate` picks that interpreter (an explicit one,
-the current one when its ``tinker`` matches, else ``scenarios.sdk_envs.ensure_sdk_env(version)``),
-runs the introspector there by file path, and validates the JSON it prints. Stored manifests live
+wanted ``tinker`` version is installed. :func:`generate` runs the introspector in the interpreter it is given
+(``scenarios.sdk_envs.interpreter_for`` picks one) by file path, and validates the JSON it prints. Stored manifests live
 in ``contracts/surface/manifests/tinker-<version>.json``, rendered deterministically so that
 regenerating an unchanged SDK reproduces the file byte for byte.
 """
@@ -12,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -24,10 +22,8 @@ __all__ = [
     "ManifestError",
     "generate",
     "installed_version",
-    "interpreter_for",
     "load",
     "load_file",
-    "load_or_generate",
     "manifest_path",
     "render",
 ]
@@ -73,25 +69,6 @@ def installed_version(python: Path | str) -> str | None:
     return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
-def interpreter_for(version: str, python: Path | str | None = None) -> Path:
-    """The interpreter to introspect ``tinker==version`` with (creating its venv if needed)."""
-    if python is not None:
-        return Path(python)
-    try:
-        import tinker
-
-        if tinker.__version__ == version:
-            return Path(sys.executable)
-    except ImportError:
-        pass
-    from tinker_harness.scenarios.sdk_envs import SdkEnvError, ensure_sdk_env
-
-    try:
-        return ensure_sdk_env(version)
-    except SdkEnvError as exc:
-        raise ManifestError(f"no interpreter with tinker=={version}: {exc}") from exc
-
-
 def _validate(data: object, origin: str) -> SurfaceManifest:
     try:
         return SurfaceManifest.model_validate(data)
@@ -101,9 +78,11 @@ def _validate(data: object, origin: str) -> SurfaceManifest:
         raise ManifestError(f"{origin}: invalid manifest at {where}: {first['msg']}") from exc
 
 
-def generate(version: str, python: Path | str | None = None) -> SurfaceManifest:
-    """Introspect ``tinker==version`` in its own interpreter and return the validated manifest."""
-    interpreter = interpreter_for(version, python)
+def generate(version: str, interpreter: Path | str) -> SurfaceManifest:
+    """Introspect ``tinker==version`` in ``interpreter`` (where it is installed) and return the validated manifest.
+
+    ``scenarios.sdk_envs.interpreter_for(version)`` finds or creates such an interpreter.
+    """
     try:
         done = subprocess.run(
             [str(interpreter), "-c", _BOOTSTRAP, str(_INTROSPECTOR)],
@@ -146,11 +125,3 @@ def load_file(path: Path) -> SurfaceManifest:
 
 def load(version: str, directory: Path | None = None) -> SurfaceManifest:
     return load_file(manifest_path(version, directory))
-
-
-def load_or_generate(version: str, python: Path | str | None = None) -> SurfaceManifest:
-    """The stored manifest of ``version`` if there is one, else a freshly generated one."""
-    path = manifest_path(version)
-    if python is None and path.exists():
-        return load_file(path)
-    return generate(version, python)

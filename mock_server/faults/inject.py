@@ -24,9 +24,7 @@ from tinker_harness.mock_server.generations import sdk_version_of
 if TYPE_CHECKING:
     from tinker_harness.mock_server.app import MockServer
 
-__all__ = ["FAULT_NOTE", "after_handler", "before_handler", "call_facts"]
-
-FAULT_NOTE = "fault_decision"
+__all__ = ["after_handler", "before_handler", "call_facts"]
 _SESSION_KEYS = ("session_id", "sampling_session_id", "model_id")
 
 
@@ -42,10 +40,10 @@ def _session_hint(server: MockServer, call: Call) -> str | None:
             body = None
     if isinstance(body, dict):
         if isinstance(body.get("request_id"), str):  # a poll: journal it under the polled future even if faulted
-            call.notes["future_request_id"] = body["request_id"]
+            call.exchange.future_request_id = body["request_id"]
             record = server.state.futures.find(body["request_id"])
             if record is not None:
-                call.notes["future_origin"] = record.extra.get("origin")
+                call.exchange.future_origin = record.extra.get("origin")
             return record.session_id if record is not None else None
         for key in _SESSION_KEYS:
             value = body.get(key)
@@ -93,17 +91,17 @@ async def before_handler(server: MockServer, call: Call, decision: Decision) -> 
         break_connection(transport, action.fault, decision.garbage)
         return Response(b"", status_code=204)  # never delivered: the connection is gone
     if action is not None:
-        call.notes[FAULT_NOTE] = decision
+        call.exchange.fault_decision = decision
     return None
 
 
 def after_handler(server: MockServer, call: Call, response: Response) -> None:
     """``fail`` on a submit endpoint: the submit answered a future; fail that future now."""
-    decision = call.notes.get(FAULT_NOTE)
-    action = decision.rule.action if isinstance(decision, Decision) else None
+    decision = call.exchange.fault_decision
+    action = decision.rule.action if decision is not None else None
     if not isinstance(action, FailFuture) or call.endpoint.name == "retrieve_future":
         return
-    request_id = call.notes.get("future_request_id")
+    request_id = call.exchange.future_request_id
     record = server.state.futures.find(request_id) if isinstance(request_id, str) else None
     if record is not None and not record.is_done and response.status_code < 300:
         FutureStore.fail(record, RequestFailure(action.error, action.category), server.clock.now())

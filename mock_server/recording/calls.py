@@ -3,7 +3,9 @@
 Used by ``cassette to-scenario``. Interactions are taken in arrival order (``tinker.seq``). A call
 is one request the client made on purpose; the attempts of a retried call (same method, path and
 body bytes after a non-2xx answer: Stainless and holder retries, a 429'd ``/asample`` resubmitted
-with the same ``seq_id``, protocol reference §3, §9.3) are folded into it. Futures (§6) are joined
+with the same ``seq_id``, protocol reference §3, §9.3) are folded into it, and so is the SDK's own
+resubmission of a request whose future expired (a ``410`` poll, §6.3): the same method, path and body
+but for a fresh ``seq_id``. Futures (§6) are joined
 through ``request_id``: the call's ``result`` is the last ``retrieve_future`` answer for it (JSON, or
 the readable view of a protobuf result, §7.2-7.3). Background traffic — config, sessions,
 heartbeats, telemetry, polls (§4, §11) — is not a call.
@@ -16,28 +18,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from tinker_harness.contracts.catalogue import match_endpoint
+from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server.recording.bodies import json_or_none
 from tinker_harness.mock_server.recording.cassette import Cassette, Interaction
 
 __all__ = ["BACKGROUND", "Call", "Poll", "read_calls"]
 
-BACKGROUND = frozenset(
-    {
-        "client_config",
-        "client_dynamic_config",
-        "create_session",
-        "session_heartbeat",
-        "telemetry",
-        "retrieve_future",
-        "retrieve_futures",
-        "cancel_future",
-        "get_info",
-        "get_sampler",
-        "auth_token",
-        "healthz",
-        "join_sampling_session",
-    }
-)
+BACKGROUND = endpoints_with("implicit")  # not one of the program's calls
 
 
 @dataclass
@@ -63,6 +50,7 @@ class Call:
     answer: Any = None  # the last attempt's JSON answer
     result: Any = None  # the future's result (JSON or protobuf view), when it has one
     polls: list[Poll] = field(default_factory=list)
+    expired: bool = False  # a poll of its latest future answered 410: the client resubmits it
 
     @property
     def status(self) -> int:
@@ -114,14 +102,16 @@ def read_calls(cassette: Cassette) -> tuple[list[Call], list[Poll]]:
             owner = by_future.get(poll.request_id or "")
             if owner is not None:
                 owner.polls.append(poll)
+                owner.expired = interaction.response.status == 410
                 if not poll.try_again and interaction.response.status < 300:
                     owner.result = _result(poll)
             continue
         if endpoint.name in BACKGROUND:
             continue
         previous = calls[-1] if calls else None
-        if previous is not None and _retry_of(previous, interaction):
+        if previous is not None and (_retry_of(previous, interaction) or _resubmit_of(previous, interaction)):
             previous.attempts.append(interaction)
+            previous.expired = False
         else:
             query = dict(parse_qsl(req.query, keep_blank_values=True))
             previous = Call(endpoint.name, [interaction], _body(interaction), dict(params), query)
@@ -144,3 +134,14 @@ def _retry_of(call: Call, interaction: Interaction) -> bool:
         and last.tinker.path == interaction.tinker.path
         and last.request.body == interaction.request.body
     )
+
+
+def _resubmit_of(call: Call, interaction: Interaction) -> bool:
+    """The SDK sending again a request whose future expired (§6.3): only its ``seq_id`` is new."""
+    last = call.attempts[-1]
+    if not call.expired or last.request.method != interaction.request.method:
+        return False
+    before, after = _body(last), _body(interaction)
+    if last.tinker.path != interaction.tinker.path or not isinstance(before, dict) or not isinstance(after, dict):
+        return False
+    return {k: v for k, v in before.items() if k != "seq_id"} == {k: v for k, v in after.items() if k != "seq_id"}

@@ -1,4 +1,5 @@
-"""``tinker-harness record``, ``tinker-harness cassette check|to-scenario`` and ``serve --replay``.
+"""``tinker-harness record``, ``tinker-harness cassette check`` and ``serve --replay``
+(``cassette to-scenario`` is in :mod:`scenarios.commands`).
 
 ::
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["register", "serve_replay"]
+__all__ = ["output_problem", "register", "serve_replay"]
 
 DEFAULT_RECORD_PORT = 4011
 
@@ -30,7 +31,7 @@ def _fail(command: str, message: str) -> int:
     return 2
 
 
-def _output_problem(out: Path, force: bool) -> str | None:
+def output_problem(out: Path, force: bool) -> str | None:
     if out.is_dir():
         return f"--out {out}: is a directory"
     if not out.parent.is_dir():
@@ -51,7 +52,7 @@ def _record(options: argparse.Namespace) -> int:
         return _fail(
             "record", f"--upstream: expected an http(s) URL such as https://host/path, got {options.upstream!r}"
         )
-    problem = _output_problem(options.out, options.force)
+    problem = output_problem(options.out, options.force)
     if problem:
         return _fail("record", problem)
     try:
@@ -107,22 +108,6 @@ def _check(options: argparse.Namespace) -> int:
     return 0
 
 
-def _to_scenario(options: argparse.Namespace) -> int:
-    from tinker_harness.mock_server.recording.cassette_io import CassetteError, read_cassette
-    from tinker_harness.mock_server.recording.to_scenario import ScenarioError, write_scenario
-
-    problem = _output_problem(options.out, options.force)
-    if problem:
-        return _fail("cassette to-scenario", problem)
-    try:
-        cassette = read_cassette(options.cassette)
-        notes = write_scenario(cassette, options.out, scenario_id=options.id)
-    except (CassetteError, ScenarioError) as exc:
-        return _fail("cassette to-scenario", str(exc))
-    print(f"wrote {options.out}" + (f" ({len(notes)} approximation(s) noted at the top)" if notes else ""))
-    return 0
-
-
 def serve_replay(options: argparse.Namespace) -> int:
     """``serve --replay CASSETTE``: serve the recorded answers instead of the mock."""
     from tinker_harness.mock_server.recording.cassette_io import CassetteError, read_cassette
@@ -143,6 +128,8 @@ def serve_replay(options: argparse.Namespace) -> int:
     ]
     if mock_only:
         return _fail("serve", f"--replay cannot be combined with {', '.join(mock_only)} (they configure the mock)")
+    if options.replay_latency is not None and not options.replay_latency >= 0:
+        return _fail("serve", f"--replay-latency must be a number >= 0, got {options.replay_latency}")
     try:
         cassette = read_cassette(options.replay)
     except CassetteError as exc:
@@ -153,7 +140,7 @@ def serve_replay(options: argparse.Namespace) -> int:
         sock = bind_socket(host, port)
     except OSError as exc:
         return _fail("serve", f"cannot listen on {host}:{port}: {exc.strerror}")
-    app = ReplayApp(cassette)
+    app = ReplayApp(cassette, latency_scale=options.replay_latency or 0.0)
     url = socket_url(sock)
     print(f"tinker-harness replaying {options.replay} ({len(cassette.interactions)} interactions) on {url}", flush=True)
     print(f"  export TINKER_BASE_URL={url}", flush=True)
@@ -168,7 +155,8 @@ def serve_replay(options: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
+def register(commands: Any) -> Any:
+    """Add ``record`` and ``cassette check``; return the ``cassette`` actions (scenarios adds ``to-scenario``)."""
     record = commands.add_parser("record", help="record a live Tinker session through a local proxy")
     record.add_argument("--upstream", required=True, help="base URL of the live Tinker service")
     record.add_argument("--out", required=True, type=Path, help="cassette file to write (YAML)")
@@ -187,9 +175,4 @@ def register(commands: Any) -> None:
     check = actions.add_parser("check", help="fail (exit 1) on anything credential-shaped in cassettes")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
     check.set_defaults(run=_check)
-    convert = actions.add_parser("to-scenario", help="turn a cassette into a conformance scenario file")
-    convert.add_argument("cassette", type=Path, metavar="CASSETTE")
-    convert.add_argument("--out", required=True, type=Path, help="scenario file to write (YAML)")
-    convert.add_argument("--id", help="scenario id (default: recorded/<cassette name>)")
-    convert.add_argument("--force", action="store_true", help="overwrite an existing --out file")
-    convert.set_defaults(run=_to_scenario)
+    return actions

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server.recording.bodies import json_or_none
 from tinker_harness.mock_server.recording.cassette import Cassette, Interaction
 from tinker_harness.mock_server.recording.normalise import RequestKey, recorded_key
@@ -28,9 +29,7 @@ from tinker_harness.mock_server.recording.scrub import Scrubber, ScrubRules
 
 __all__ = ["REPEATABLE", "Outcome", "Recorded", "ReplayMatcher"]
 
-REPEATABLE = frozenset(
-    {"telemetry", "session_heartbeat", "client_config", "client_dynamic_config", "healthz", "get_server_capabilities"}
-)
+REPEATABLE = endpoints_with("repeatable")
 
 
 @dataclass

@@ -29,6 +29,7 @@ from tinker_harness.mock_server.recording.cassette import (
     RecordedResponse,
     api_path,
 )
+from tinker_harness.mock_server.recording.cassette import header as header_of
 from tinker_harness.mock_server.recording.scrub import Scrubber, ScrubRules
 
 __all__ = ["Preparer", "new_annotation", "set_header"]
@@ -77,8 +78,8 @@ class Preparer:
         self.scrubber.learn_body(resp_body, resp_type)
         self._remember_future(endpoint, resp_body)
 
-        clean_req_body = self.scrubber.body(req_body, req_type)
-        clean_resp_body = self.scrubber.body(resp_body, resp_type)
+        clean_req_body = self.scrubber.body(req_body, req_type, header_of(req_headers, "content-type"))
+        clean_resp_body = self.scrubber.body(resp_body, resp_type, header_of(resp_headers, "content-type"))
         clean_req_headers = self.scrubber.headers(req_headers)
         clean_resp_headers = self.scrubber.headers(resp_headers)
         if clean_resp_body != resp_body and any(k.lower() == "content-length" for k in clean_resp_headers):

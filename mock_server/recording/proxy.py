@@ -10,18 +10,29 @@ upstream answers, the upstream request is cancelled and nothing is recorded.
 
 Once an answer is complete the exchange is prepared (decoded, scrubbed, annotated:
 :mod:`mock_server.recording.prepare`) and appended to the cassette, flushed at once. An
-unreachable upstream is answered 502 (JSON, not recorded).
+unreachable upstream is answered 502 (JSON, not recorded); an upstream that breaks the exchange
+(a reset, an empty or garbled answer) is answered 502 too, and that 502 is recorded as what the
+client saw (``tinker.notes.upstream_error``).
+
+A redirect (the legacy archive's ``302`` to a signed download URL, protocol reference §13) is
+followed by the proxy itself, up to :data:`MAX_FOLLOWED` hops: each hop is fetched without the
+client's credentials (a signed URL carries its own) and recorded as an interaction of its own,
+the archive bytes included, with the signature scrubbed from its URL and from the ``Location``
+that pointed to it. The client gets the upstream's redirect unchanged; the replay server sends it
+back to itself instead (:mod:`mock_server.recording.replay_app`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from starlette.types import Receive, Scope, Send
@@ -38,7 +49,9 @@ from tinker_harness.mock_server.recording.cassette_io import CassetteAppender
 from tinker_harness.mock_server.recording.prepare import Preparer
 from tinker_harness.mock_server.recording.scrub import ScrubRules
 
-__all__ = ["RecordingProxy"]
+__all__ = ["MAX_FOLLOWED", "RecordingProxy"]
+
+MAX_FOLLOWED = 5
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +128,23 @@ class RecordingProxy:
             request_id = f"record-{seq:08d}"
             logger.warning("%s [%s]", detail, request_id)
             payload = {"detail": detail, "code": "upstream-unreachable", "method": scope["method"], "path": path}
-            await send_json(send, 502, payload | {"request_id": request_id}, [("x-request-id", request_id)])
+            payload["request_id"] = request_id
+            answer = [("content-type", "application/json"), ("x-request-id", request_id)]
+            await send_json(send, 502, payload, answer[1:])
+            if not isinstance(exc, httpx.ConnectError):  # the upstream broke the exchange: what the client saw
+                self._record(
+                    Interaction(
+                        RecordedRequest(scope["method"], url, _grouped(headers), body),
+                        RecordedResponse(502, "Bad Gateway", _grouped(answer), json.dumps(payload).encode()),
+                        Annotation(
+                            seq=seq,
+                            path=path,
+                            started=now - self._t0,
+                            duration=time.perf_counter() - now,
+                            notes={"upstream_error": f"{type(exc).__name__}: {exc}"},
+                        ),
+                    )
+                )
             return
         notes: dict[str, Any] = {}
         chunks = await self._relay(response, send, notes)
@@ -130,6 +159,40 @@ class RecordingProxy:
             Annotation(seq=seq, path=path, started=now - self._t0, duration=time.perf_counter() - now, notes=notes),
         )
         self._record(raw)
+        location = response.headers.get("location")
+        if 300 <= response.status_code < 400 and location:
+            await self._follow(urljoin(url, location))
+
+    async def _follow(self, target: str) -> None:
+        """Fetch and record where a redirect points (a signed download), hop by hop."""
+        client = self._client or self._new_client()
+        for _ in range(MAX_FOLLOWED):
+            seq, now = next(self._seq), time.perf_counter()
+            try:
+                response = await client.get(target)
+            except httpx.HTTPError as exc:
+                where = self._preparer.scrubber.text(target)
+                logger.warning("RECORD: could not follow the redirect to %s: %s: %s", where, type(exc).__name__, exc)
+                return
+            headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+            started = now - (self._t0 or now)
+            self._record(
+                Interaction(
+                    RecordedRequest("GET", target, {}, b""),
+                    RecordedResponse(response.status_code, response.reason_phrase, _grouped(headers), response.content),
+                    Annotation(
+                        seq=seq,
+                        path=urlsplit(target).path,
+                        started=started,
+                        duration=time.perf_counter() - now,
+                        notes={"followed_redirect": True},
+                    ),
+                )
+            )
+            location = response.headers.get("location")
+            if not (300 <= response.status_code < 400 and location):
+                return
+            target = urljoin(target, location)
 
     async def _relay(self, response: httpx.Response, send: Send, notes: dict[str, Any]) -> list[bytes]:
         """Stream the upstream answer to the client chunk by chunk; return the raw chunks."""

@@ -24,11 +24,20 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
-from tinker_harness.mock_server.redaction import REDACTION_TAG, SECRET_HEADERS, SECRET_KEYS, redact_text, redaction_tag
+from tinker_harness.mock_server.recording.packing import pack, unpack
+from tinker_harness.mock_server.redaction import (
+    REDACTION_TAG,
+    SECRET_HEADERS,
+    SECRET_KEYS,
+    credential_spans,
+    redact_text,
+    redaction_tag,
+)
 
 __all__ = ["ScrubRules", "Scrubber"]
 
@@ -167,29 +176,95 @@ class Scrubber:
         elif parsed is not None:
             self.json_value(parsed, self.learn)
 
-    def body(self, body: bytes, message_type: type[Message] | None) -> bytes:
-        """Scrubbed bytes: protobuf re-encoded, JSON re-serialised (compactly), other text scrubbed.
+    def body(self, body: bytes, message_type: type[Message] | None, content_type: str | None = None) -> bytes:
+        """Scrubbed bytes, whatever the body: protobuf re-encoded, JSON re-serialised (compactly),
+        multipart scrubbed part by part, gzip/zstd payloads unpacked, scrubbed and packed again,
+        other text scrubbed, and any other binary masked in place (see :meth:`masked`).
 
         Bytes that need no change are returned as they are, so an untouched body stays exact.
         """
         if not body:
             return body
+        boundary = _multipart_boundary(content_type)
+        if boundary is not None:
+            return self._multipart(body, boundary)
         parsed = _parse(body, message_type)
         if isinstance(parsed, Message):
             return parsed.SerializeToString(deterministic=True) if self.proto(parsed) else body
         if parsed is not None:
             clean = self.json_value(parsed)
             return body if clean == parsed else json.dumps(clean, separators=(",", ":"), ensure_ascii=False).encode()
+        unpacked = unpack(body)
+        if unpacked is not None:  # a compressed payload (an archive, a .gz/.zst file) is scrubbed inside
+            inner, codec = unpacked
+            clean_inner = self.body(inner, None)
+            return body if clean_inner == inner else pack(clean_inner, codec)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return body  # opaque binary: nothing text-shaped to scrub (cassette check still scans it)
+            return self.masked(body)
         clean_text = self.text(text)
         return body if clean_text == text else clean_text.encode("utf-8")
 
+    def masked(self, body: bytes) -> bytes:
+        """Binary bytes with every secret overwritten by a mask of the same length, so the offsets and
+        sizes inside an archive or a binary format stay valid: the secret's tag, padded with ``*``
+        (or only ``*`` when the secret is shorter than a tag)."""
+        text = body.decode("latin-1")  # one character per byte, both ways
+        spans = credential_spans(text)
+        spans += [m.span(2) for m in _QUERY_SECRET.finditer(text) if not REDACTION_TAG.fullmatch(unquote(m.group(2)))]
+        for secret in self._learned:
+            start = text.find(secret)
+            while start >= 0:
+                spans.append((start, start + len(secret)))
+                start = text.find(secret, start + 1)
+        if not spans:
+            return body
+        chars = list(text)
+        for start, end in spans:
+            chars[start:end] = _same_length_mask(text[start:end])
+        return "".join(chars).encode("latin-1")
+
+    def _multipart(self, body: bytes, boundary: bytes) -> bytes:
+        """Each part's headers scrubbed as text and its payload as a body of its own content type."""
+        delimiter = b"--" + boundary
+        pieces = body.split(delimiter)
+        clean = [pieces[0]]
+        for piece in pieces[1:]:
+            head, separator, payload = piece.partition(b"\r\n\r\n")
+            if not separator:
+                clean.append(self.body(piece, None))
+                continue
+            part_type = next(
+                (
+                    line.split(b":", 1)[1].strip().decode("latin-1")
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-type:")
+                ),
+                None,
+            )
+            trailer = b"\r\n" if payload.endswith(b"\r\n") else b""
+            payload = payload[: len(payload) - len(trailer)]
+            clean_head = self.text(head.decode("latin-1")).encode("latin-1")
+            clean.append(clean_head + separator + self.body(payload, None, part_type) + trailer)
+        return delimiter.join(clean)
+
+
+def _same_length_mask(secret: str) -> str:
+    tag = secret if REDACTION_TAG.fullmatch(secret) else redaction_tag(secret)
+    return tag + "*" * (len(secret) - len(tag)) if len(secret) >= len(tag) else "*" * len(secret)
+
+
+def _multipart_boundary(content_type: str | None) -> bytes | None:
+    if not content_type or not content_type.lower().startswith("multipart/"):
+        return None
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    return match.group(1).encode("latin-1") if match else None
+
 
 def _tag_unless_tag(value: str) -> str:
-    return value if REDACTION_TAG.fullmatch(value) else redaction_tag(value)
+    """A query value's tag; a tag stays as it is, also percent-encoded (as a client sends it back)."""
+    return value if REDACTION_TAG.fullmatch(unquote(value)) else redaction_tag(value)
 
 
 def _parse(body: bytes, message_type: type[Message] | None) -> Message | Any | None:

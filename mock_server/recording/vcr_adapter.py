@@ -8,6 +8,12 @@
 * requests match on method, Tinker path, query and normalised body
   (:mod:`mock_server.recording.normalise`), never on host or headers, so the client may use any
   base URL and any API key when replaying;
+* playback goes through the replay server's matcher (:mod:`mock_server.recording.matcher`): ids
+  the client makes up (session, model, request and sampler ids) are bound to the recorded ones and
+  renamed back in JSON answers, sequence numbers (``seq_id``, ``model_seq_id``,
+  ``sampling_session_seq_id``) are bound by offset per scope, idempotency keys are never matched,
+  and identical requests get the recorded answers in the recorded order; what it cannot match
+  falls through to vcrpy (recorded in the recording modes, an error with ``record_mode="none"``);
 * the SDK's default pyqwest transport is invisible to vcrpy (protocol reference §1), so the
   ``/api/v1/client/config`` answer the client sees is rewritten to ``use_pyqwest_transport: false``
   (the cassette keeps the upstream's answer as it was), and a request a client created earlier
@@ -41,11 +47,12 @@ from tinker_harness.mock_server.recording.cassette import (
 )
 from tinker_harness.mock_server.recording.cassette import api_path as _api_path
 from tinker_harness.mock_server.recording.cassette_io import read_cassette, write_cassette
-from tinker_harness.mock_server.recording.matcher import REPEATABLE
+from tinker_harness.mock_server.recording.matcher import REPEATABLE, ReplayMatcher
 from tinker_harness.mock_server.recording.modes import RecordMode
 from tinker_harness.mock_server.recording.normalise import RequestKey, request_key
 from tinker_harness.mock_server.recording.prepare import Preparer, new_annotation
 from tinker_harness.mock_server.recording.remap import Bindings, Unification
+from tinker_harness.mock_server.recording.replay_app import recorded_answer
 from tinker_harness.mock_server.recording.scrub import Scrubber, ScrubRules
 
 __all__ = ["InProcessCassette", "use_cassette"]
@@ -63,6 +70,8 @@ class InProcessCassette:
     vcr_cassette: Any
     pyqwest_redirected: int = 0  # requests a pyqwest-transport client sent, carried by httpx instead
     repeated: list[str] = field(default_factory=list)  # chatter answered again from its last recording
+    replayer: ReplayMatcher | None = None  # playback with id remapping, over the cassette the file held
+    positions: dict[int, int] = field(default_factory=dict)  # id(recorded interaction) -> vcrpy index
 
     @property
     def play_count(self) -> int:
@@ -124,6 +133,7 @@ class _Persister:
     def __init__(self, rules: ScrubRules, keys: _Keys) -> None:
         self.rules = rules
         self.keys = keys
+        self.loaded: Cassette | None = None  # the cassette the file held when the block started
 
     def load_cassette(self, cassette_path: str, serializer: Any) -> tuple[list[Any], list[dict[str, Any]]]:
         from vcr.persisters.filesystem import CassetteNotFoundError  # type: ignore[import-untyped]
@@ -133,6 +143,7 @@ class _Persister:
         if not path.is_file() or not path.read_bytes().strip():
             raise CassetteNotFoundError()
         cassette = read_cassette(path)  # a malformed file raises CassetteError naming file:line
+        self.loaded = cassette
         header = cassette.header
         self.keys.extend(ScrubRules.of(header.get("scrubbed_fields") or (), header.get("scrubbed_headers") or ()))
         requests = [
@@ -220,6 +231,30 @@ class _TransportGuard:
         self.handle = handle
         self.force_httpx = force_httpx
 
+    def _replayed(self, request: httpx.Request, body: bytes) -> httpx.Response | None:
+        """The recorded answer the replay matcher picks under the id bindings, or None (vcrpy decides)."""
+        matcher = self.handle.replayer
+        if matcher is None:
+            return None
+        headers = request.headers
+        key = request_key(
+            request.method,
+            str(request.url),
+            headers.get("content-type"),
+            headers.get("content-encoding"),
+            body,
+            matcher.scrubber,
+        )
+        outcome = matcher.match(key, headers.get("x-idempotency-key"))
+        if outcome.recorded is None:
+            return None
+        if outcome.kind == "served":
+            self.handle.vcr_cassette.play_counts[self.handle.positions[id(outcome.recorded.interaction)]] += 1
+        else:
+            self.handle.repeated.append(outcome.recorded.key.endpoint or outcome.recorded.key.path)
+        status, answer_headers, content = recorded_answer(matcher, outcome.recorded)
+        return httpx.Response(status, headers=answer_headers, content=content, request=request)
+
     def _repeat(self, request: httpx.Request, body: bytes, error: Exception) -> httpx.Response:
         from vcr.request import Request as VcrRequest
 
@@ -247,20 +282,24 @@ class _TransportGuard:
 
         async def handle_async(transport: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
             body = await request.aread()
-            try:
-                response = await vcr_async(transport, request)
-            except CannotOverwriteExistingCassetteException as error:
-                response = guard._repeat(request, body, error)
+            response = guard._replayed(request, body)
+            if response is None:
+                try:
+                    response = await vcr_async(transport, request)
+                except CannotOverwriteExistingCassetteException as error:
+                    response = guard._repeat(request, body, error)
             if guard.force_httpx and _needs_rewrite(request, response):
                 response = _forced_httpx(request, response, await response.aread())
             return response
 
         def handle_sync(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
             body = request.read()
-            try:
-                response = vcr_sync(transport, request)
-            except CannotOverwriteExistingCassetteException as error:
-                response = guard._repeat(request, body, error)
+            response = guard._replayed(request, body)
+            if response is None:
+                try:
+                    response = vcr_sync(transport, request)
+                except CannotOverwriteExistingCassetteException as error:
+                    response = guard._repeat(request, body, error)
             if guard.force_httpx and _needs_rewrite(request, response):
                 response = _forced_httpx(request, response, response.read())
             return response
@@ -300,8 +339,12 @@ def use_cassette(
     recorder = vcr.VCR(decode_compressed_response=True, record_on_exception=False)
     for name, function in keys.matchers().items():
         recorder.register_matcher(name, function)
-    recorder.register_persister(_Persister(rules, keys))
+    persister = _Persister(rules, keys)
+    recorder.register_persister(persister)
     with recorder.use_cassette(str(path), record_mode=mode.value, match_on=MATCH_ON) as vcr_cassette:
         handle = InProcessCassette(Path(path), mode, vcr_cassette)
+        if persister.loaded is not None and mode is not RecordMode.ALL:
+            handle.replayer = ReplayMatcher(persister.loaded)
+            handle.positions = {id(i): n for n, i in enumerate(persister.loaded.interactions)}
         with _TransportGuard(handle, force_httpx_transport).installed():
             yield handle

@@ -27,8 +27,6 @@ from tinker_harness.contracts._futures import (
 )
 from tinker_harness.mock_server.calls import Call, empty_ok, handles, ok
 from tinker_harness.mock_server.errors import ApiError
-from tinker_harness.mock_server.faults.engine import Decision
-from tinker_harness.mock_server.faults.inject import FAULT_NOTE
 from tinker_harness.mock_server.faults.plan import CompleteMetadata, ExpireFuture, FailFuture, TryAgain
 from tinker_harness.mock_server.futures import FutureRecord, FutureState, FutureStore, RequestFailure
 
@@ -68,11 +66,11 @@ async def retrieve_future(call: Call) -> Response:
     server = call.server
     record = server.state.futures.get(body.request_id, call.owner)
     call.session_id = record.session_id
-    call.notes["future_origin"] = record.extra.get("origin")
-    call.notes["future_request_id"] = record.request_id
+    call.exchange.future_origin = record.extra.get("origin")
+    call.exchange.future_request_id = record.request_id
     record.polls += 1
-    decision = call.notes.get(FAULT_NOTE)
-    if isinstance(decision, Decision) and decision.rule.action is not None:
+    decision = call.exchange.fault_decision
+    if decision is not None and decision.rule.action is not None:
         return await _injected_answer(call, record, decision.rule.action)
     ttl = server.config.future_ttl_seconds
     if record.completed_at is not None and record.completed_at + ttl <= server.clock.now() and record.is_done:

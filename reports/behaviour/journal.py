@@ -3,15 +3,19 @@
 Normalisation makes two adapters' runs of the same scenario comparable:
 
 * ids — every UUID-shaped substring (session, model, request, sampler ids, inside paths and
-  ``tinker://`` URIs too) becomes ``<id>``; redacted secrets become ``<redacted>``;
-* time — ISO-8601 timestamps become ``<ts>``; ``timestamp``/``duration_ms``/``seq`` are dropped
-  (timing survives only as the gaps between retries, see :mod:`reports.behaviour.diff`);
+  ``tinker://`` URIs too) becomes ``<id>``; redacted secrets become ``<redacted>``. The raw future
+  id and idempotency key are kept apart (:attr:`NormEntry.future`, :attr:`NormEntry.idempotency_key`):
+  polls are grouped per future and retries per key, never by normalised body;
+* time — ISO-8601 timestamps become ``<ts>``; ``timestamp`` survives only as the gaps between
+  attempts (see :mod:`reports.behaviour.calls`);
 * header case — names are lower-cased; transport headers (host, content-length, connection,
   accept-encoding) are dropped;
-* encodings — a protobuf body the journal decoded (``{"protobuf": T, "message": {...}}``) is
-  compared by its message; the encoding itself is kept as the request content type;
-* order — entries are grouped per endpoint and compared as multisets, so the order of concurrent
-  requests does not matter.
+* encodings — a protobuf ``ForwardBackwardRequest`` the journal decoded is compared in the shape of
+  its JSON twin (``forward_backward_input``/``forward_input`` with ``model_input.chunks``, protocol
+  reference §7), so a port that sends JSON is compared field by field; the encoding itself stays
+  in the ``content-type`` header;
+* outcomes — each exchange keeps what the client saw: its status, a ``retry-after``/``retry-after-ms``
+  hint, ``x-should-retry``, and for a poll whether the future was pending, failed or done.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JournalError", "NormEntry", "load_journal", "normalise_value"]
+__all__ = ["JournalError", "NormEntry", "load_journal", "normalise_value", "poll_outcome"]
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
@@ -49,7 +53,23 @@ class NormEntry:
     body: Any
     request_type: str | None
     fault: str | None
+    future: str | None = None  # raw id of the future this request created or polls
+    idempotency_key: str | None = None  # raw x-idempotency-key
+    declared: tuple[str, ...] = ()  # the SDK versions the client declared (journal, package header, body)
+    forward_only: bool = False  # a forward_backward request with forward_only set (§7)
+    retry_after: float | None = None  # seconds the server asked for (retry-after-ms, retry-after)
+    should_retry: str | None = None  # the x-should-retry answer header
+    outcome: str = ""  # "200", "503", "fault", or for a poll: "pending", "metadata", "failed", "done"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_body(self) -> bool:
+        return self.body not in (None, "", {}, [])
+
+    @property
+    def failed(self) -> bool:
+        """The client did not get what it asked for (an error status, a broken answer, a failed future)."""
+        return self.status >= 400 or self.outcome in ("fault", "failed")
 
 
 def normalise_value(value: Any) -> Any:
@@ -61,33 +81,98 @@ def normalise_value(value: Any) -> Any:
         return [normalise_value(v) for v in value]
     if isinstance(value, dict):
         if set(value) == {"protobuf", "message"}:
-            return normalise_value(value["message"])
+            return normalise_value(_json_view(str(value["protobuf"]), value["message"]))
         return {str(k): normalise_value(v) for k, v in value.items()}
     return value
+
+
+def _json_view(message_type: str, message: Any) -> Any:
+    """A decoded protobuf request in the shape of the JSON body carrying the same fields (§7)."""
+    if message_type != "ForwardBackwardRequest" or not isinstance(message, dict):
+        return message
+    data = [
+        {"loss_fn_inputs": d.get("loss_fn_inputs", {}), "model_input": {"chunks": d.get("model_input", [])}}
+        for d in message.get("data", [])
+        if isinstance(d, dict)
+    ]
+    inner: dict[str, Any] = {"data": data, "loss_fn": message.get("loss_fn")}
+    if message.get("loss_fn_config"):  # protobuf cannot tell an empty map from an absent one
+        inner["loss_fn_config"] = message["loss_fn_config"]
+    key = "forward_input" if message.get("forward_only") else "forward_backward_input"
+    return {key: inner, "model_id": message.get("model_id"), "seq_id": message.get("seq_id")}
+
+
+def poll_outcome(status: int, body: Any) -> str:
+    """What a retrieve_future answer meant to the client: an HTTP status, or pending/failed/done."""
+    if status != 200:
+        return str(status)
+    if isinstance(body, dict):
+        if body.get("type") == "try_again":
+            return "pending"
+        if "error" in body and "category" in body:
+            return "failed"
+        if "response_payload_size" in body and "status" in body:
+            return "metadata"  # complete_metadata: the result is ready, poll again without allow_metadata_only
+    return "done"
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return float(value) * scale
+        except ValueError:
+            continue
+    return None
 
 
 def _entry(path: Path, line: int, raw: dict[str, Any]) -> NormEntry:
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
         raise JournalError(f"{path}:{line}: not a journal entry (missing {', '.join(missing)})")
-    headers = {
-        str(k).lower(): str(v) for k, v in dict(raw["request_headers"]).items() if str(k).lower() not in _TRANSPORT
-    }
+    raw_headers = {str(k).lower(): str(v) for k, v in dict(raw["request_headers"]).items()}
+    headers = {k: v for k, v in raw_headers.items() if k not in _TRANSPORT}
+    answer = {str(k).lower(): str(v) for k, v in dict(raw.get("response_headers") or {}).items()}
     norm_path = normalise_value(str(raw["path"]))
-    endpoint = raw.get("endpoint") or f"{raw['method']} {norm_path}"
+    endpoint = str(raw.get("endpoint") or f"{raw['method']} {norm_path}")
+    body = raw.get("request_body")
+    message = body.get("message") if isinstance(body, dict) and set(body) == {"protobuf", "message"} else body
+    future = raw.get("future_request_id")
+    if future is None and endpoint == "retrieve_future" and isinstance(message, dict):
+        future = message.get("request_id")
+    status = int(raw["status"])
+    fault = raw.get("fault")
+    if endpoint == "retrieve_future":
+        outcome = poll_outcome(status, raw.get("response_body"))
+    else:
+        outcome = str(status)
+    if fault is not None and ": transport" in str(fault):
+        outcome = "fault"  # the connection broke (mock_server.faults: reset, empty or garbled answer)
+    declared = {raw.get("sdk_version"), headers.get("x-stainless-package-version")}
+    if isinstance(message, dict):
+        declared.add(message.get("sdk_version"))
     return NormEntry(
         file=f"{path.parent.name}/{path.name}",
         line=line,
         timestamp=float(raw.get("timestamp") or 0.0),
-        endpoint=str(endpoint),
+        endpoint=endpoint,
         method=str(raw["method"]).upper(),
         path=norm_path,
-        status=int(raw["status"]),
+        status=status,
         headers={k: normalise_value(v) for k, v in headers.items()},
         content_type=headers.get("content-type", "").split(";", 1)[0].strip(),
-        body=normalise_value(raw.get("request_body")),
+        body=normalise_value(body),
         request_type=raw.get("request_type"),
-        fault=raw.get("fault"),
+        fault=fault,
+        future=str(future) if future else None,
+        idempotency_key=raw_headers.get("x-idempotency-key"),
+        declared=tuple(sorted(str(v) for v in declared if v)),
+        forward_only=bool(isinstance(message, dict) and message.get("forward_only")),
+        retry_after=_retry_after(answer),
+        should_retry=answer.get("x-should-retry"),
+        outcome=outcome,
     )
 
 

@@ -63,7 +63,8 @@ def _gap(f: Finding, new: set[str]) -> str:
         f'<h4><span class="sev {f.severity.value}">{f.severity.value}</span> '
         f"<code>{escape(f.subject)}</code>{badge}</h4>"
         f"<p>{escape(f.title)}</p><dl>{_evidence('Python', f.python)}{_evidence('Port', f.port)}"
-        f"<dt>Fix</dt><dd>{escape(f.fix)}</dd><dt>Id</dt><dd><code>{escape(f.id)}</code></dd></dl></article>"
+        + (f"<dt>Seen in</dt><dd>{escape(f.scenario_summary())}</dd>" if f.scenarios else "")
+        + f"<dt>Fix</dt><dd>{escape(f.fix)}</dd><dt>Id</dt><dd><code>{escape(f.id)}</code></dd></dl></article>"
     )
 
 

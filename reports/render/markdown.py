@@ -27,6 +27,8 @@ def _gap(f: Finding, new: set[str]) -> list[str]:
         lines.append(f"  - Python: `{f.python}`" + (f" — `{_cell(f.python.text)}`" if f.python.text else ""))
     if f.port is not None:
         lines.append(f"  - Port: `{f.port}`" + (f" — `{_cell(f.port.text)}`" if f.port.text else ""))
+    if f.scenarios:
+        lines.append(f"  - Seen in {f.scenario_summary()}")
     lines.append(f"  - Fix: {f.fix}")
     lines.append(f"  - Id: `{f.id}`")
     return lines

@@ -28,19 +28,15 @@ import httpx
 from starlette.types import Receive, Scope, Send
 
 from tinker_harness.contracts.catalogue import CATALOGUE, Endpoint
-from tinker_harness.contracts.validation import Exchange, check_exchange
-from tinker_harness.mock_server.generations import generation_of, sdk_version_of
-from tinker_harness.mock_server.journal import Journal, JournalEntry
+from tinker_harness.mock_server.exchange import ExchangeRecord
+from tinker_harness.mock_server.journal import Journal
 from tinker_harness.mock_server.recording.asgi import HOP_BY_HOP, handle_lifespan, read_body, request_headers, send_json
 from tinker_harness.mock_server.recording.bodies import (
     decode_content,
     endpoint_of,
     is_protobuf,
     json_or_none,
-    proto_view,
-    result_proto_for,
 )
-from tinker_harness.mock_server.redaction import redact, redact_headers
 
 __all__ = ["MARK_PATH", "Mark", "WatchingProxy"]
 
@@ -76,15 +72,8 @@ def _decoded(body: bytes, headers: Mapping[str, str]) -> bytes:
     return body if plain is None else plain
 
 
-def _view(body: bytes, content_type: str, proto: Any) -> Any:
-    if not body:
-        return None
-    if is_protobuf(content_type) and proto is not None:
-        return proto_view(proto, body)
-    parsed = json_or_none(body)
-    if parsed is not None:
-        return parsed
-    return {"text": body.decode("utf-8", errors="replace")[:2048], "bytes": len(body)}
+def _bytes_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
 class WatchingProxy:
@@ -204,51 +193,31 @@ class WatchingProxy:
     # --- journal --------------------------------------------------------------------------------------
 
     def _record(self, raw: _Raw) -> None:
+        """Journal one exchange as the mock would (the journal decodes, checks and redacts it on read)."""
         rh = {k.lower(): v for k, v in raw.request_headers}
         sh = {k.lower(): v for k, v in raw.response_headers}
         endpoint = endpoint_of(raw.method, raw.path)
         request_body = _decoded(raw.request_body, rh)
         response_body = _decoded(raw.response_body, sh)
-        request_type = rh.get("x-tinker-request-type")
-        origin = self._origin(endpoint, request_body, request_type)
+        origin = self._origin(endpoint, request_body, rh.get("x-tinker-request-type"))
         self._remember(endpoint, response_body, sh)
-        req_ct, resp_ct = rh.get("content-type", ""), sh.get("content-type", "")
-        request_violations: list[str] = []
-        response_violations: list[str] = []
-        if endpoint is not None and raw.status:
-            check = check_exchange(
-                Exchange(
-                    endpoint, req_ct, request_body, raw.status, resp_ct, response_body, rh.get("accept", ""), origin
-                )
-            )
-            request_violations, response_violations = list(check.request), list(check.response)
-        result_proto = (
-            result_proto_for(request_type, origin) if endpoint and endpoint.name == "retrieve_future" else None
-        )
-        sdk_version = sdk_version_of(rh)
-        self.journal.record(
-            JournalEntry(
-                seq=self.journal.next_seq(),
-                timestamp=raw.started,
-                http_request_id=sh.get("x-request-id", ""),
+        self.journal.append(
+            ExchangeRecord(
                 method=raw.method,
                 path=raw.path,
                 query=raw.query,
-                endpoint=endpoint.name if endpoint else None,
-                status=raw.status,
-                request_headers=redact_headers(raw.request_headers),
-                response_headers=redact_headers(raw.response_headers),
-                request_body=redact(_view(request_body, req_ct, endpoint.proto_request if endpoint else None)),
-                response_body=redact(_view(response_body, resp_ct, result_proto)),
-                duration_ms=raw.seconds * 1000.0,
-                sdk_version=sdk_version,
-                sdk_generation=generation_of(sdk_version),
-                sdk_method=rh.get("x-sdk-method"),
-                request_type=request_type,
+                request_headers=_bytes_headers(raw.request_headers),
+                timestamp=raw.started,
+                started=raw.started,
+                endpoint=endpoint,
                 future_request_id=self._request_id(endpoint, request_body, response_body),
-                request_violations=request_violations,
-                response_violations=response_violations,
+                future_origin=origin.name if origin is not None else None,
                 notes=raw.notes,
+                request_body=request_body,
+                status=raw.status,
+                response_headers=_bytes_headers(raw.response_headers),
+                response_body=response_body,
+                duration_ms=raw.seconds * 1000.0,
             )
         )
 

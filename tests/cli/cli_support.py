@@ -25,7 +25,7 @@ from typing import Any
 
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.journal import JournalEntry
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 TINKER = Path(sys.executable).with_name("tinker")
 ALICE = "tml-cli-alice-0001"

@@ -14,7 +14,7 @@ import pytest
 from cli_support import ALICE, BOB, cli_config, entries, json_of, run_cli, run_many
 
 from tinker_harness.mock_server.clock import Clock
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.state_setup import add_checkpoint, add_run
 
 pytestmark = pytest.mark.sdk

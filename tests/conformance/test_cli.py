@@ -104,3 +104,12 @@ class _nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_conform_leaves_no_temporary_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    assert _conform(tmp_path, "--scenarios", ONE) == 0
+    assert _conform(tmp_path, "--scenarios", ONE, adapter=MUTANT) == 1
+    assert sorted(p.name for p in scratch.iterdir()) == []

@@ -90,6 +90,43 @@ def test_a_bad_result_is_a_protocol_error(tmp_path: Path, answer: str, problem: 
         process.stop()
 
 
+@pytest.mark.parametrize(
+    ("printed", "cause"),
+    [
+        ("==> semaphore", "build-tool output"),
+        ("Compiling 3 files (.ex)", "build-tool output"),
+        ("02:51:21.169 [warning] Config base_url (http://127.0.0.1:1) differs", "log output"),
+        ("[info] starting", "log output"),
+        ("WARNING:root:retrying", "log output"),
+        ("hello there", "SDK, logger or build-tool output"),
+    ],
+)
+def test_noise_before_the_hello_is_diagnosed_in_one_line(tmp_path: Path, printed: str, cause: str) -> None:
+    body = f"print({printed!r}, flush=True)\nprint(json.dumps({HELLO!r}), flush=True)\nsys.stdin.read()\n"
+    process = _fake(tmp_path, body)
+    try:
+        with pytest.raises(AdapterProtocolError) as caught:
+            process.hello(timeout=10)
+    finally:
+        process.stop()
+    message = str(caught.value)
+    assert "\n" not in message and repr(printed) in message
+    assert "before its hello line" in message and "stdout must carry protocol lines only" in message
+    assert f"this looks like {cause}" in message
+
+
+def test_noise_after_the_hello_names_its_likely_cause(tmp_path: Path) -> None:
+    body = f"print(json.dumps({HELLO!r}), flush=True)\nsys.stdin.readline()\n"
+    body += "print('10:00:00.001 [error] Task terminating', flush=True)\nsys.stdin.read()\n"
+    process = _fake(tmp_path, body)
+    try:
+        process.hello(timeout=10)
+        with pytest.raises(AdapterProtocolError, match=r"not JSON: .*this looks like log output"):
+            process.request(StepMessage(id=1, op="close"), timeout=10)
+    finally:
+        process.stop()
+
+
 def test_a_silent_adapter_times_out(tmp_path: Path) -> None:
     process = _fake(tmp_path, f"print(json.dumps({HELLO!r}), flush=True)\nimport time; time.sleep(30)\n")
     try:

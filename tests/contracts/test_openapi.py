@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 
 from tinker_harness.contracts.catalogue import CATALOGUE
 from tinker_harness.contracts.openapi import build_openapi
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 
 def test_document_is_valid_openapi_3_1() -> None:

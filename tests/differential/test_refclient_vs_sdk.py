@@ -19,7 +19,7 @@ from wire_compare import ALLOWED, compare
 
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.journal import JournalEntry
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 pytestmark = pytest.mark.sdk
 

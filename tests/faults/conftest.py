@@ -11,7 +11,7 @@ from fault_rig import BASE_MODEL, Rig
 
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import start_mock
+from tinker_harness.mock_server.local import start_mock
 
 
 @pytest.fixture(scope="module")

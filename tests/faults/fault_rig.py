@@ -10,7 +10,7 @@ import tinker
 
 from tinker_harness.mock_server.faults.plan import FaultPlan
 from tinker_harness.mock_server.journal import JournalEntry
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 BASE_MODEL = "Qwen/Qwen3-8B"
 

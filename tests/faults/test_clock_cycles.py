@@ -16,7 +16,7 @@ from tinker import types
 
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 pytestmark = pytest.mark.sdk
 CYCLE = 10.0

@@ -12,7 +12,7 @@ import yaml
 
 from tinker_harness.mock_server.faults.engine import CallFacts, FaultEngine
 from tinker_harness.mock_server.faults.plan import FaultPlan, FaultPlanError
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 HEALTH = CallFacts(endpoint="healthz", method="GET", path="/api/v1/healthz")
 

@@ -35,10 +35,11 @@ from hypothesis.stateful import Bundle, MultipleResults, RuleBasedStateMachine, 
 from world import Outcome, World
 
 from tinker_harness.contracts import AdamParams, SamplingParams
+from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.control import CONTROL_PREFIX
-from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
+from tinker_harness.mock_server.local import MockTinker, start_mock
 from tinker_harness.mock_server.tokenizer import encode
 from tinker_harness.reference_client import (
     BadRequest,
@@ -56,7 +57,7 @@ BASE_MODEL = "Qwen/Qwen3-8B"
 TEXTS = ("the loss goes down", "a checkpoint per step", "sampling with a seed")
 START = 1_000_000.0
 CONFIG = ServerConfig(session_expiry_seconds=1e9)
-BACKGROUND = {"retrieve_future", "session_heartbeat", "telemetry", None}
+BACKGROUND = endpoints_with("periodic") | {"retrieve_future", None}
 SUBMITS = ("forward_backward", "optim_step", "save_weights", "save_weights_for_sampler", "asample")
 TRANSIENT_FAULTS: dict[str, dict[str, Any]] = {
     "submit-503": {"match": {"endpoint": list(SUBMITS)}, "times": 1, "action": {"status": 503}},

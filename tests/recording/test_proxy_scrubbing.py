@@ -14,7 +14,7 @@ import zstandard
 from recording_support import planted_left
 
 from tinker_harness.contracts.proto import tinker_public_pb2 as pb
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.recording import AppServer, RecordingProxy, ScrubRules, read_cassette
 
 PLANTED = "tml-planted-in-zstd-protobuf-77"

@@ -25,7 +25,7 @@ import pytest
 import tinker
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import start_mock
+from tinker_harness.mock_server.local import start_mock
 
 CASSETTE = "cassettes/capabilities.yaml"
 KEY = "{key}"

@@ -22,7 +22,7 @@ from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.faults.plan import FaultPlan
 from tinker_harness.mock_server.journal import JournalEntry
-from tinker_harness.mock_server.pytest_plugin import MockTinker, start_mock
+from tinker_harness.mock_server.local import MockTinker, start_mock
 from tinker_harness.reference_client import (
     QueueStateChange,
     ReferenceClient,

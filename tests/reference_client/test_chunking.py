@@ -9,7 +9,7 @@ import pytest
 from refclient_support import BASE_MODEL, dataset, datum, violations
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.tokenizer import encode
 from tinker_harness.reference_client import ForwardBackwardResult, ProtocolError, ReferenceClient
 from tinker_harness.reference_client._chunks import combine_results, estimate_datum_bytes, split_into_chunks

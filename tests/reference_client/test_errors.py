@@ -9,7 +9,7 @@ import pytest
 from refclient_support import BASE_MODEL
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reference_client import (
     APIStatusError,
     AuthenticationFailed,

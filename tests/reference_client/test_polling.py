@@ -12,7 +12,7 @@ from refclient_support import BASE_MODEL, dataset, datum, violations
 from tinker_harness.contracts import AdamParams
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.journal import JournalEntry
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reference_client import BadRequest, QueueStateChange, ReferenceClient, RequestFailed
 
 

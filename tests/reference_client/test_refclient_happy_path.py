@@ -16,7 +16,7 @@ import pytest
 from refclient_support import BASE_MODEL, dataset, datum, endpoint_sequence, violations
 
 from tinker_harness.contracts import AdamParams, SamplingParams
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.tokenizer import TOKENIZER_DIR, encode
 from tinker_harness.reference_client import (
     SDK_VERSION,

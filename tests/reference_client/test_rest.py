@@ -10,7 +10,7 @@ from client_clocks import ManualClock
 from refclient_support import BASE_MODEL, violations
 
 from tinker_harness.contracts import SessionSearchRequest
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reference_client import AsyncReferenceClient
 
 

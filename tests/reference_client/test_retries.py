@@ -18,7 +18,7 @@ import pytest
 from client_clocks import InstantClock
 from refclient_support import BASE_MODEL, unused_port
 
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reference_client import (
     AsyncRestClient,
     ClientSettings,

@@ -12,7 +12,7 @@ from refclient_support import BASE_MODEL, endpoint_sequence, violations, wait_un
 from tinker_harness.contracts import ClientDynamicConfigResponse
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.journal import JournalEntry
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reference_client import ReferenceClient
 
 

@@ -17,7 +17,7 @@ from tinker import types
 
 from tinker_harness.cli import main
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reports.behaviour import JournalError, compare_journal_dirs, diff_journals, load_journal
 
 pytestmark = pytest.mark.sdk
@@ -42,7 +42,7 @@ def journals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Entries, Entries
     # Module-scoped: run both scenarios once with a local monkeypatch (sdk_mock is function-scoped).
     from _pytest.monkeypatch import MonkeyPatch
 
-    from tinker_harness.mock_server.pytest_plugin import start_mock
+    from tinker_harness.mock_server.local import start_mock
 
     patch = MonkeyPatch()
     started: list[MockTinker] = []
@@ -81,7 +81,8 @@ def test_two_runs_of_one_scenario_normalise_to_no_differences(
     assert first[3]["request_body"]["session_id"] != second[3]["request_body"]["session_id"]  # ids really differ
     findings, items = diff_journals("train", _load(tmp_path, "python", first), _load(tmp_path, "port", second))
     assert findings == []
-    assert {i.subject for i in items} >= {"train:create_model", "train:forward_backward", "train:retrieve_future"}
+    assert {i.subject for i in items} >= {"create_model", "forward_backward", "retrieve_future"}
+    assert all(i.status == "ok" for i in items)
 
 
 def _entry(entries: Entries, endpoint: str) -> dict[str, Any]:
@@ -99,35 +100,48 @@ def test_planted_wire_differences_are_found(journals: tuple[Entries, Entries], t
     finish["endpoint"], finish["path"], finish["status"] = None, finish["path"].replace("/sessions/", "/session/"), 404
     port.remove(_entry(port, "create_session"))  # endpoint not called
     port.remove(_entry(port, "telemetry"))  # background endpoint not called
-    # Retries: the SDK retried save_weights after 0.5 s, the port after 3 s; the port retried optim_step too.
+    # Retries: the SDK retried save_weights after 0.5 s, the port after 3 s; after a 503 on optim_step
+    # the SDK gave up and the port tried again.
     for entries, gap in ((python, 0.5), (port, 3.0)):
         save = _entry(entries, "save_weights")
         entries.insert(
             entries.index(save), {**copy.deepcopy(save), "status": 503, "timestamp": save["timestamp"] - gap}
         )
+    _entry(python, "optim_step")["status"] = 503
     optim = _entry(port, "optim_step")
     port.insert(port.index(optim), {**copy.deepcopy(optim), "status": 503, "timestamp": optim["timestamp"] - 0.5})
 
-    findings, _ = diff_journals("train", _load(tmp_path, "python", python), _load(tmp_path, "port", port))
+    findings, items = diff_journals("train", _load(tmp_path, "python", python), _load(tmp_path, "port", port))
     assert _ids(findings) == {
-        "wire/body-missing/train:create_model#lora_config.train_attn": "critical",
-        "wire/body-value/train:optim_step#adam_params.beta2": "medium",
-        "wire/retry-count/train:optim_step#attempts": "medium",
-        "wire/backoff/train:save_weights#backoff": "medium",
-        "wire/encoding/train:forward_backward#content-type": "critical",
-        "wire/header-missing/train:get_info#x-api-key": "critical",
-        "wire/header-extra/train:get_info#x-port-trace": "low",
-        "wire/path/train:finish_session": "critical",
-        "wire/not-called/train:create_session": "high",
-        "wire/not-called/train:telemetry": "low",
+        "wire/body-missing/create_model#lora_config.train_attn": "critical",
+        "wire/body-value/optim_step#adam_params.beta2": "medium",
+        "wire/retry-count/optim_step#after-5xx": "medium",
+        "wire/backoff/save_weights#backoff-after-5xx": "medium",
+        "wire/encoding/forward_backward#content-type": "critical",
+        "wire/header-missing/x-api-key": "critical",
+        "wire/header-extra/x-port-trace": "low",
+        "wire/path/finish_session": "critical",
+        "wire/not-called/create_session": "high",
+        "wire/not-called/telemetry": "low",
     }
     by_id = {f.id: f for f in findings}
-    path = by_id["wire/path/train:finish_session"]
+    assert all(f.scenarios == ["train"] for f in findings)
+    path = by_id["wire/path/finish_session"]
     assert (
         "/api/v1/session/<id>/finish" in path.title and path.port is not None and path.port.file == "port/train.jsonl"
     )
-    backoff = by_id["wire/backoff/train:save_weights#backoff"]
-    assert "[3.0] s" in backoff.title and "[0.5] s" in backoff.title
+    backoff = by_id["wire/backoff/save_weights#backoff-after-5xx"]
+    assert backoff.python is not None and backoff.python.text == "waited 0.5 s"
+    assert backoff.port is not None and backoff.port.text == "waited 3 s"
+    retry = by_id["wire/retry-count/optim_step#after-5xx"]
+    assert retry.title == "optim_step: after 503 the port tries again; the SDK gives up"
+    assert (
+        by_id["wire/header-missing/x-api-key"].title
+        == "the port does not send header x-api-key on get_info; the SDK does"
+    )
+    status = {i.subject: i.status for i in items}
+    assert status["create_session"] == "missing" and status["create_model"] == "partial"
+    assert status["finish_session"] == "partial" and status["save_weights"] == "partial"
 
 
 def test_journals_feed_the_report(
@@ -143,7 +157,7 @@ def test_journals_feed_the_report(
     assert main([*args, "--journals", str(tmp_path / "j")]) == 0
     report = json.loads((tmp_path / "out" / "parity-tinker-0.38.0.json").read_text())
     wire = [f["id"] for f in report["findings"] if f["domain"] == "wire"]
-    assert wire == ["wire/body-value/train:optim_step#adam_params.eps"]
+    assert wire == ["wire/body-value/optim_step#adam_params.eps"]
     assert "journals: scenario sample has no port journal" in report["notes"]
     wire_summary = next(s for s in report["summary"] if s["domain"] == "wire")
     assert wire_summary["items"] > 5 and wire_summary["counts"]["medium"] == 1

@@ -17,7 +17,7 @@ from parity_support import write_jsonl
 from twin_flows import reference_training, sdk_training
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reports.behaviour import diff_journals, load_journal
 from tinker_harness.reports.findings import Finding
 
@@ -27,11 +27,9 @@ CONFIG = ServerConfig(client_config={"pjwt_auth_enabled": False})
 # Findings above "low" that the reference client is known to produce, and why.
 DOCUMENTED = {
     # It names itself: "0.38.0+tinker-harness-reference-client.<version>" (reference_client._config).
-    "wire/body-value/flow:client_config#sdk_version": "medium",
-    "wire/body-value/flow:create_session#sdk_version": "medium",
-    # The SDK's standalone RestClient fetches client/config a second time with the same body,
-    # which the diff counts as a repeated attempt.
-    "wire/retry-count/flow:client_config#attempts": "medium",
+    "wire/sdk-version/declared SDK version": "medium",
+    # The SDK's standalone RestClient fetches client/config a second time (a second request, not a retry).
+    "wire/call-count/client_config#requests": "medium",
 }
 
 
@@ -57,8 +55,8 @@ def test_only_documented_differences(sdk_mock: Callable[..., MockTinker], tmp_pa
     above_low = {i: f.severity.value for i, f in found.items() if f.severity.value != "low"}
     assert above_low == DOCUMENTED
     low = {i for i, f in found.items() if f.severity.value == "low"}
-    assert "wire/not-called/flow:telemetry" in low
-    assert "wire/header-missing/flow:forward_backward#x-stainless-os" in low
+    assert "wire/not-called/telemetry" in low
+    assert "wire/header-missing/x-stainless-os" in low
     assert not any(i.startswith(("wire/body-missing/", "wire/body-extra/", "wire/encoding/")) for i in found)
 
     # Plant a wire change: the port sends forward_backward as JSON instead of protobuf (§7).
@@ -67,7 +65,7 @@ def test_only_documented_differences(sdk_mock: Callable[..., MockTinker], tmp_pa
             entry["request_headers"]["content-type"] = "application/json"
             entry["request_body"] = entry["request_body"]["message"]
     planted = _diff(journals, tmp_path / "planted")
-    finding = planted["wire/encoding/flow:forward_backward#content-type"]
+    finding = planted["wire/encoding/forward_backward#content-type"]
     assert finding.severity.value == "critical"
     assert finding.port is not None and finding.port.file == "port/flow.jsonl"
     assert isinstance(finding.port.line, int) and finding.port.line >= 1

@@ -9,11 +9,12 @@ from parity_support import SDK_VERSION, manifest
 
 from tinker_harness.cli import main
 from tinker_harness.contracts.surface import ManifestError, generate, load_file, manifest_path, render
+from tinker_harness.scenarios.sdk_envs import interpreter_for
 
 
 def test_regenerating_the_manifest_reproduces_the_stored_file() -> None:
     stored = manifest_path(SDK_VERSION).read_text(encoding="utf-8")
-    assert render(generate(SDK_VERSION)) == stored
+    assert render(generate(SDK_VERSION, interpreter_for(SDK_VERSION))) == stored
 
 
 def test_manifest_records_signatures_defaults_and_evidence() -> None:

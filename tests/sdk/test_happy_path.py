@@ -17,7 +17,7 @@ from sdk_support import BASE_MODEL, dataset, datum, endpoint_sequence, violation
 from tinker import types
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.tokenizer import TOKENIZER_DIR, encode
 
 pytestmark = pytest.mark.sdk

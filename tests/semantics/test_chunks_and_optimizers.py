@@ -19,7 +19,7 @@ from tinker import types
 
 from tinker_harness.mock_server.chunks import DMEL_TOKEN_ID
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.tokenizer import IMAGE_TOKEN_ID, encode
 
 pytestmark = pytest.mark.sdk

@@ -20,7 +20,7 @@ from semantics_support import BASE_MODEL, ce_datum, logprobs_of
 from tinker import types
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.tokenizer import decode, encode
 
 pytestmark = pytest.mark.sdk

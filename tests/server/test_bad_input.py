@@ -18,7 +18,7 @@ import pytest
 import zstandard
 
 from tinker_harness.contracts.proto import tinker_public_pb2 as pb
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 KEY = "tml-bad-input"
 

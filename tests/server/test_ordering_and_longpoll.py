@@ -12,7 +12,7 @@ from raw_api import RawApi
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.faults.plan import FaultPlan
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import tinker
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.ids import key_fingerprint
 from tinker_harness.mock_server.journal import JournalEntry
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 ALICE = "tml-surface-alice-0001"
 BOB = "tml-surface-bob-0002"

@@ -20,7 +20,7 @@ from tinker import types
 
 from tinker_harness.mock_server.billing import RATES_USD_PER_MILLION_TOKENS
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.state_setup import add_checkpoint, add_run
 from tinker_harness.mock_server.tokenizer import encode
 

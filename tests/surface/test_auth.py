@@ -12,7 +12,7 @@ import tinker
 from surface_support import ALICE, BOB, entries, frozen_clock, no_violations, owner, rest
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.redaction import redact_headers
 
 

@@ -22,7 +22,7 @@ from surface_support import ALICE, BOB, entries, frozen_clock, http, no_violatio
 
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.exports import archive_files
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.state import CheckpointRecord
 from tinker_harness.mock_server.state_setup import add_checkpoint, add_run
 from tinker_harness.scenarios.sdk_envs import ensure_sdk_env

@@ -18,8 +18,8 @@ import pytest
 import tinker
 from surface_support import ALICE, BOB, entries, frozen_clock, http, no_violations, owner, rest, service
 
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.model import TrainingState
-from tinker_harness.mock_server.pytest_plugin import MockTinker
 from tinker_harness.mock_server.rest_views import owner_urn
 from tinker_harness.mock_server.state_setup import add_checkpoint, add_run, add_session
 

@@ -13,7 +13,7 @@ import tinker
 from surface_support import ALICE, BASE_MODEL, entries, frozen_clock, http, no_violations, service, statuses, wait_for
 
 from tinker_harness.mock_server.config import ServerConfig
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 
 
 def _create(api: httpx.Client, **fields: object) -> str:

@@ -13,7 +13,7 @@ import tinker
 from surface_support import ALICE, BOB, entries, frozen_clock, http, no_violations, owner, rest
 from tinker import types
 
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.rest_views import owner_urn
 from tinker_harness.mock_server.state import SessionRecord
 from tinker_harness.mock_server.state_setup import add_checkpoint, add_run, add_session

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from surface_support import ALICE, BASE_MODEL, BOB, entries, http, no_violations, service, wait_for
 
 from tinker_harness.mock_server.app import MockServer
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.telemetry import control_telemetry, telemetry_events
 
 

@@ -21,7 +21,7 @@ import tinker
 
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.generations import generation_of
-from tinker_harness.mock_server.pytest_plugin import MockTinker
+from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.scenarios.sdk_envs import ensure_sdk_env
 
 DRIVER = Path(__file__).with_name("sdk_flow_driver.py")

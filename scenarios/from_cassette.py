@@ -2,7 +2,7 @@
 
 The scenario (the catalog format of ``scenarios/schema.py``) has:
 
-* **steps** inferred from the recorded calls (:mod:`mock_server.recording.scenario_steps`);
+* **steps** inferred from the recorded calls (:mod:`scenarios.cassette_steps`);
 * **setup.faults** that make the mock answer as the live service did where it misbehaved: a
   recorded non-2xx answer (a 429 on a submit, §15.3) and a ``try_again`` poll (§6.2) become fault
   rules firing on the same call of that endpoint (``after``/``times`` counted as recorded);
@@ -24,7 +24,7 @@ import yaml
 
 from tinker_harness.mock_server.recording.calls import Call, Poll, read_calls
 from tinker_harness.mock_server.recording.cassette import Cassette, Interaction
-from tinker_harness.mock_server.recording.scenario_steps import StepBuilder
+from tinker_harness.scenarios.cassette_steps import StepBuilder
 
 __all__ = ["ScenarioError", "scenario_document", "write_scenario"]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tinker_harness.mock_server.recording.calls import Call
+from tinker_harness.scenarios.datasets import DATASETS, dataset
 
 __all__ = ["StepBuilder"]
 
@@ -69,6 +70,10 @@ class StepBuilder:
             step["expect_error"] = error_kind(call.status)
         elif failure is not None:
             step["expect_error"] = f"request_failed:{failure.get('category')}"
+        elif call.expired:  # its future answered 410 and the client gave up instead of resubmitting (§6.3)
+            step["expect_error"] = "future_expired"
+        if "expect_error" in step:  # a failed call has no result to describe
+            step.pop("expect", None)
         return step
 
     # --- training ----------------------------------------------------------------------------
@@ -101,10 +106,6 @@ class StepBuilder:
         data = body.get("data") or []
         recorded = [_tokens(d.get("model_input")) for d in data if isinstance(d, dict)]
         rl = any("advantages" in (d.get("loss_fn_inputs") or {}) for d in data if isinstance(d, dict))
-        try:
-            from tinker_harness.scenarios.datasets import DATASETS, dataset
-        except ImportError:  # pragma: no cover - the scenarios package ships with the harness
-            return "three"
         flavour = "rl" if rl else "supervised"
         for name, (_, kind) in DATASETS.items():
             if kind == flavour and [d["tokens"] for d in dataset(name)] == recorded:

@@ -1,0 +1,1 @@
+"""The user's own contracts package (a name tinker-harness must not shadow)."""
