@@ -26,7 +26,8 @@ from tinker_harness.scenarios.certify.flow import FlowResult, run_flow, sdk_inte
 from tinker_harness.scenarios.certify.probes import Prober
 from tinker_harness.scenarios.certify.proxy import WatchingProxy
 from tinker_harness.scenarios.certify.server_checks import SDK_READ_TIMEOUT, CheckResult, run_server_checks
-from tinker_harness.scenarios.conform import AdapterRun, probe, run_adapter
+from tinker_harness.scenarios.conform import OFFICIAL_SDK, AdapterRun, probe, run_adapter
+from tinker_harness.scenarios.known_failing import KnownFailing, KnownFailure, load_known_failing
 from tinker_harness.scenarios.needs import server_needs
 from tinker_harness.scenarios.protocol import Hello
 from tinker_harness.scenarios.schema import Scenario
@@ -63,6 +64,19 @@ class GenerationRun:
     flow: FlowResult | None = None
     scenarios: AdapterRun | None = None
     problem: str | None = None  # why this generation could not run (its SDK would not install...)
+    sdk_known: dict[str, str] = field(default_factory=dict)  # scenario id -> the SDK behaviour it fails on
+
+
+KNOWN_FAILING_DIR = Path(__file__).resolve().parent.parent / "known_failing"
+
+
+def sdk_known_failures(version: str, directory: Path = KNOWN_FAILING_DIR) -> KnownFailing:
+    """What this SDK version fails against our own mock too (``python-sdk[-X.Y.Z].yaml``): not the server's fault."""
+    entries: list[KnownFailure] = []
+    for path in (directory / "python-sdk.yaml", directory / f"python-sdk-{version}.yaml"):
+        if path.is_file():
+            entries += load_known_failing(path).entries
+    return KnownFailing(tuple(entries))
 
 
 @dataclass
@@ -198,6 +212,11 @@ def certify(options: CertifyOptions, log: Callable[[str], None] = lambda _: None
                 log(f"tinker {version}: {len(selected)} scenarios ...")
                 generation.scenarios = _run_scenarios(version, selected, options, log)
                 entries += [e for r in generation.scenarios.results for e in r.entries]
+                known = sdk_known_failures(version)
+                for result in generation.scenarios.results:
+                    reason = known.reason(result.scenario_id, OFFICIAL_SDK, version)
+                    if reason is not None:
+                        generation.sdk_known[result.scenario_id] = reason
         except (SdkEnvError, AdapterProtocolError) as exc:
             generation.problem = f"{type(exc).__name__}: {exc}"
             log(f"tinker {version}: {generation.problem}")

@@ -1,0 +1,1 @@
+"""The certify report (``tinker-harness certify``): matrix, failures, server checks; four formats."""
