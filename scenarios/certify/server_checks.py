@@ -254,8 +254,8 @@ def check_zstd(prober: Prober, model_id: str | None) -> CheckResult:
                        evidence)  # fmt: skip
 
 
-def check_oversized(prober: Prober, declared: int) -> CheckResult:
-    answer = prober.oversized(declared)
+def check_oversized(prober: Prober, declared: int, wait: float = 20.0) -> CheckResult:
+    answer = prober.oversized(declared, wait=wait)
     evidence = [answer.describe() + f" after {answer.seconds:.1f} s"]
     if answer.status == 413:
         kind = "a JSON" if answer.is_json else "a non-JSON"
@@ -277,6 +277,7 @@ def run_server_checks(
     *,
     read_timeout: float = SDK_READ_TIMEOUT,
     oversized_bytes: int = 1 << 31,
+    oversized_wait: float = 20.0,
 ) -> list[CheckResult]:
     """Probe ``base_url`` and judge ``entries()`` (every exchange of the flows and scenarios)."""
     with Prober(base_url, api_key, extra_headers) as prober:
@@ -289,5 +290,5 @@ def run_server_checks(
         results.append(check_long_poll(seen, held, read_timeout))
         second_model = prober.model(session_id, base_model, model_seq_id=1)[0] if session_id else None
         results.append(check_zstd(prober, second_model))
-        results.append(check_oversized(prober, oversized_bytes))
+        results.append(check_oversized(prober, oversized_bytes, oversized_wait))
     return results
