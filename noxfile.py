@@ -40,12 +40,27 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-SDK_VERSIONS = ("0.15.0", "0.22.0", "0.30.4", "0.38.0")
+# Every wire break point (contracts.surface.profile.BREAK_POINTS; a test keeps the two equal).
+SDK_VERSIONS = (
+    "0.15.0",
+    "0.21.0",
+    "0.22.0",
+    "0.24.1",
+    "0.25.0",
+    "0.26.0",
+    "0.26.2",
+    "0.27.2",
+    "0.30.4",
+    "0.33.1",
+    "0.36.0",
+    "0.38.0",
+)
 
 
 @nox.session(python=PYTHON)
 def sdk_matrix(session: nox.Session) -> None:
-    """The end-to-end flow with every verified official SDK version, each in its own virtual environment."""
+    """The end-to-end flow with every break-point SDK version over each of its transports, each version in its
+    own virtual environment (built in parallel by the tests; cached under $TINKER_HARNESS_SDK_ENVS)."""
     session.install("-e", ".[test]")
     session.run("pytest", "-n", "auto", "tests/versions", env={"TINKER_HARNESS_SDK_VERSIONS": ",".join(SDK_VERSIONS)})
 
