@@ -124,6 +124,24 @@ class WireProfile(_Frozen):
         return path_key(method, path) in self.endpoint_keys()
 
 
+_DOTTED = re.compile(r"^[A-Za-z_][\w.]*$")
+
+
+def _switch(condition: str | None) -> str | None:
+    """``self.holder._client_config.proto_write_fwdbwd`` -> ``proto_write_fwdbwd`` (how the SDK
+    reaches its client config changes between releases; the switch it tests is what matters)."""
+    if condition is None:
+        return None
+    return condition.rsplit(".", 1)[-1] if _DOTTED.match(condition) else condition
+
+
+def _content_encoding(text: str | None) -> str | None:
+    if text is None or " if " not in text:
+        return text
+    value, condition = text.split(" if ", 1)
+    return f"{value} if {_switch(condition)}"
+
+
 def profile_of(manifest: SurfaceManifest) -> WireProfile:
     """The wire profile of one manifest (pure: the same manifest gives the same profile)."""
     types = {
@@ -156,8 +174,8 @@ def profile_of(manifest: SurfaceManifest) -> WireProfile:
                 method=e.http_method,
                 path=e.path,
                 request=e.request,
-                condition=e.condition,
-                content_encoding=e.content_encoding,
+                condition=_switch(e.condition),
+                content_encoding=_content_encoding(e.content_encoding),
                 accept=sorted({a.value for a in e.accept}),
                 at=_at(e.location),
             )

@@ -45,7 +45,7 @@ def _expected_fwdbwd_encoding(profile: WireProfile, variant: FlowVariant) -> str
     encoding = profile.encoding_of("POST", "/api/v1/forward_backward")
     assert encoding is not None
     if encoding.request == "json|protobuf":  # protobuf under a client-config switch
-        switch = next((s for s in variant.switches if s in (encoding.condition or "")), None)
+        switch = encoding.condition in variant.switches
         return "application/x-protobuf" if switch else "application/json"
     return "application/x-protobuf" if encoding.request == "protobuf" else "application/json"
 

@@ -174,11 +174,11 @@ def collect(index: SourceIndex) -> dict[str, Any]:
                     for verb, path, _ in graph.reach(start):
                         accepts.append((f"{verb} {path}", value, location(source.path, getattr(node, "lineno", 0))))
             for call in (n for n in ast.walk(func) if isinstance(n, ast.Call)):
-                paths = [p for a in call.args[:2] if (p := _path_text(a)) is not None]
-                if paths:
+                args = [(p, a.lineno) for a in call.args[:2] if (p := _path_text(a)) is not None]
+                if args:
                     encoding, condition, content_encoding = _request_encoding(func, call, sets)
-                    site = (encoding, condition, content_encoding, func.name, location(source.path, call.lineno))
-                    sites.setdefault((_verb_of(call) or "?", paths[0]), []).append(site)
+                    site = (encoding, condition, content_encoding, func.name, location(source.path, args[0][1]))
+                    sites.setdefault((_verb_of(call) or "?", args[0][0]), []).append(site)
     encodings = {key: _merge(index, key, found) for key, found in sites.items()}
     for key, value, loc in accepts:
         verb, path = key.split(" ", 1)
