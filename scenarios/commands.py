@@ -44,8 +44,8 @@ def run_conform(options: argparse.Namespace) -> int:
     from tinker_harness.scenarios.progress import Progress
     from tinker_harness.scenarios.yaml_lines import ScenarioFileError
 
-    if options.known_failing is not None and not options.known_failing.is_file():
-        return _fail(f"--known-failing {options.known_failing}: no such file")
+    if options.known_failing is not None and not options.known_failing.exists():
+        return _fail(f"--known-failing {options.known_failing}: no such file or directory")
     try:
         catalog = load_catalog(options.catalog or CATALOG_DIR)
         known = load_known_failing(options.known_failing)
@@ -90,7 +90,7 @@ def register(commands: Any) -> None:
     parser = commands.add_parser("conform", help="run the conformance scenarios against SDK adapters")
     parser.add_argument("--adapter", action="append", required=True, metavar="CMD",
                         help="adapter command line (repeat for an SDK x scenario matrix)")  # fmt: skip
-    parser.add_argument("--known-failing", type=Path, metavar="FILE", help="YAML list of allowed failures (a ratchet)")
+    parser.add_argument("--known-failing", type=Path, metavar="PATH", help="allowed failures (YAML file or directory)")
     parser.add_argument("--scenarios", nargs="+", metavar="PATTERN", help="scenario ids or globs (futures/**)")
     parser.add_argument("--tags", nargs="+", metavar="TAG", help="only scenarios requiring one of these capabilities")
     parser.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 2, help="parallel scenarios (default: cores)")
