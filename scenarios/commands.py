@@ -1,8 +1,8 @@
 """``tinker-harness conform``: run the scenario catalogue against SDK adapters (issue 7).
 
-    tinker-harness conform --adapter CMD [--adapter CMD ...] [--known-failing FILE]
+    tinker-harness conform --adapter CMD [--adapter CMD ...] [--known-failing FILE|DIR]
                            [--scenarios PATTERN ...] [--tags CAP ...] [--jobs N] [--out DIR]
-                           [--catalog DIR]
+                           [--catalog DIR] [--parallel-adapters N]
 
 Exit status: 0 when every adapter conforms (listed known failures allowed), 1 when a scenario
 fails that is not listed or a listed one passes (the ratchet), 2 for bad flags or files.
@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -57,19 +58,25 @@ def run_conform(options: argparse.Namespace) -> int:
         selected = [s for s in selected if set(options.tags) & {*s.requires, s.group}]
     if not selected:
         return _fail(f"no scenario matches {options.scenarios or []} / tags {options.tags or []}")
-    runs: list[AdapterRun] = []
     work = Path(tempfile.mkdtemp(prefix="conform-"))
+    hellos = []
     for command in commands:
         try:
-            hello = probe(command)
+            hellos.append(probe(command))
         except AdapterProtocolError as exc:
             return _fail(f"--adapter {' '.join(command)!r}: {exc}")
-        progress = Progress(f"{hello.name} {hello.version}", len(selected))
-        run = run_adapter(
-            selected, command, hello, jobs=options.jobs, work_dir=work / hello.name, on_result=progress.update
-        )
+    parallel = max(1, min(options.parallel_adapters, len(commands)))
+
+    def run_one(command: list[str], hello: Any) -> AdapterRun:
+        label = f"{hello.name} {hello.version}"
+        progress = Progress(label, len(selected), tty=False if parallel > 1 else None)
+        work_dir = work / (f"{hello.name}-{hello.version}" if parallel > 1 else hello.name)
+        run = run_adapter(selected, command, hello, jobs=options.jobs, work_dir=work_dir, on_result=progress.update)
         progress.finish()
-        runs.append(run)
+        return run
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        runs: list[AdapterRun] = list(pool.map(run_one, commands, hellos))
     report = build_report(selected, catalog, runs, known)
     for path in write_reports(report, options.out):
         print(f"wrote {path}")
@@ -93,6 +100,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--known-failing", type=Path, metavar="PATH", help="allowed failures (YAML file or directory)")
     parser.add_argument("--scenarios", nargs="+", metavar="PATTERN", help="scenario ids or globs (futures/**)")
     parser.add_argument("--tags", nargs="+", metavar="TAG", help="only scenarios requiring one of these capabilities")
+    parser.add_argument("--parallel-adapters", type=_jobs, default=1, metavar="N",
+                        help="adapters run at once (default 1; e.g. one per SDK version)")  # fmt: skip
     parser.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 2, help="parallel scenarios (default: cores)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report directory (default {DEFAULT_OUT})")
     parser.add_argument("--catalog", type=Path, help="scenario directory (default scenarios/catalog)")
