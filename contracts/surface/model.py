@@ -124,6 +124,7 @@ class TypeDef(_Frozen):
     extra: Literal["forbid", "ignore", "allow"] | None = None
     fields: list[TypeField] = []
     enum_values: list[str] = []
+    custom_serializer: bool = False  # a model_serializer writes the wire keys (field names may not be them)
     location: Location
 
 

@@ -98,6 +98,7 @@ class FieldInfo(_Frozen):
 class TypeInfo(_Frozen):
     kind: str
     fields: dict[str, FieldInfo] = {}
+    custom_serializer: bool = False
     at: str
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .profile import EncodingInfo, EndpointInfo, TypeInfo, WireProfile, path_key
@@ -227,6 +227,14 @@ def _field_changes(name: str, kind: str, x: TypeInfo, y: TypeInfo) -> Iterator[C
             )
 
 
+def _noted(change: Change, x: TypeInfo, y: TypeInfo) -> Change:
+    """A field change of a type that serializes itself says so: its wire keys may differ from its fields."""
+    if not (x.custom_serializer or y.custom_serializer):
+        return change
+    note = "; the type writes its own wire keys (model_serializer), so check the body"
+    return replace(change, summary=change.summary + note)
+
+
 def _types(a: WireProfile, b: WireProfile) -> Iterator[Change]:
     for name in sorted(b.types.keys() - a.types.keys()):
         t = b.types[name]
@@ -237,7 +245,8 @@ def _types(a: WireProfile, b: WireProfile) -> Iterator[Change]:
     for name in sorted(a.types.keys() & b.types.keys()):
         if name == "ClientConfigResponse":
             continue  # its fields are client-config keys, below
-        yield from _field_changes(name, b.types[name].kind, a.types[name], b.types[name])
+        x, y = a.types[name], b.types[name]
+        yield from (_noted(c, x, y) for c in _field_changes(name, y.kind, x, y))
 
 
 def _config(a: WireProfile, b: WireProfile) -> Iterator[Change]:
