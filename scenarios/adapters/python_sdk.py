@@ -320,7 +320,10 @@ class SdkDriver:
     # --- REST ------------------------------------------------------------------------------------
 
     def _op_get_server_capabilities(self, args: dict[str, Any], name: str | None) -> Any:
-        answer = _resolve(self._rest().get_server_capabilities())
+        # RestClient.get_server_capabilities is 0.38+; every version has ServiceClient's.
+        rest = self._rest()
+        source = rest if hasattr(rest, "get_server_capabilities") else self._svc()
+        answer = _resolve(source.get_server_capabilities())
         return lambda: {"models": [m.model_name for m in answer.supported_models]}
 
     def _op_get_training_run(self, args: dict[str, Any], name: str | None) -> Any:
