@@ -100,33 +100,54 @@ def install_smoke(session: nox.Session) -> None:
     session.run("pytest", "-q", env=env)
 
 
-SDK_VERSIONS = ("0.15.0", "0.22.0", "0.30.4", "0.38.0")
+# Every wire break point (contracts.surface.profile.BREAK_POINTS; a test keeps the two equal).
+SDK_VERSIONS = (
+    "0.15.0",
+    "0.21.0",
+    "0.22.0",
+    "0.24.1",
+    "0.25.0",
+    "0.26.0",
+    "0.26.2",
+    "0.27.2",
+    "0.30.4",
+    "0.33.1",
+    "0.36.0",
+    "0.38.0",
+)
 
 
 @nox.session(python=PYTHON)
 def sdk_matrix(session: nox.Session) -> None:
-    """The end-to-end flow with every verified official SDK version, each in its own virtual environment."""
+    """The end-to-end flow with every break-point SDK version over each of its transports, each version in its
+    own virtual environment (built in parallel by the tests; cached under $TINKER_HARNESS_SDK_ENVS)."""
     session.install(*CONSTRAINTS, "-e", ".[test]")
     session.run("pytest", "-n", "auto", "tests/versions", env={"TINKER_HARNESS_SDK_VERSIONS": ",".join(SDK_VERSIONS)})
 
 
 @nox.session(python=PYTHON)
 def conformance_versions(session: nox.Session) -> None:
-    """The scenario catalogue against every official SDK generation (tinker-harness conform, one venv each)."""
+    """The scenario catalogue against every break-point SDK version (one venv each, three adapters at once),
+    with each version's known-failing list from scenarios/known_failing/. ``-- 0.15.0 0.38.0`` picks versions."""
     session.install(*CONSTRAINTS, "-e", ".[test]")
+    versions = [a for a in session.posargs if a[:1].isdigit()] or list(SDK_VERSIONS)
+    pythons = session.run("python", "-m", "tinker_harness.scenarios.sdk_envs", *versions, silent=True)
     adapters = []
-    for version in SDK_VERSIONS:
-        python = session.run("python", "-m", "tinker_harness.scenarios.sdk_envs", version, silent=True)
-        adapters += ["--adapter", f"{str(python).strip()} scenarios/adapters/python_sdk.py"]
+    for python in str(pythons).split():
+        adapters += ["--adapter", f"{python} scenarios/adapters/python_sdk.py"]
     session.run(
         "tinker-harness",
         "conform",
         *adapters,
         "--known-failing",
-        "scenarios/known_failing/python-sdk.yaml",
+        "scenarios/known_failing",
+        "--parallel-adapters",
+        "3",
+        "--jobs",
+        "6",
         "--out",
         "reports/output/conformance-versions",
-        *session.posargs,
+        *[a for a in session.posargs if not a[:1].isdigit()],
     )
 
 

@@ -27,6 +27,7 @@ ALL = (
     "parity_static",
     "bench_conformance",
     "bench_test_suite",
+    "bench_sdk_matrix",
 )
 
 

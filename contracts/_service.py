@@ -60,6 +60,19 @@ class ClientConfigResponse(ResponseModel):
     sample_join_sampling_session: bool = False
 
 
+class LegacyClientConfigResponse(ClientConfigResponse):
+    """The client config with the switches older SDKs also read (versions reference §10), sent only
+    when the server sets them (``None`` fields stay off the wire, so newer SDKs never see them):
+    ``proto_write_fwdbwd`` (0.21-0.24.1: protobuf forward_backward bodies, else JSON),
+    ``fwd_via_fwdbwd`` (0.24.1: forward as forward_backward with ``forward_only``, with protobuf on),
+    ``create_model_via_load_weights`` (0.24.1-0.36.0: restore a state with one session-addressed
+    load_weights instead of weights_info, create_model and a model-addressed load_weights)."""
+
+    proto_write_fwdbwd: bool | None = None
+    fwd_via_fwdbwd: bool | None = None
+    create_model_via_load_weights: bool | None = None
+
+
 class ClientDynamicConfigResponse(ResponseModel):
     """Response of POST /api/v1/client/dynamic_config, refreshed in the background (§4.1)."""
 

@@ -112,7 +112,9 @@ class TelemetrySendRequest(RequestModel):
     platform: str
     sdk_version: str
     session_id: str
-    process_uuid: str
+    # Required from 0.24.1 on; tinker 0.15-0.22 send no process id (their tinker/types/
+    # telemetry_send_request.py has none), and their telemetry must still be accepted (versions §11).
+    process_uuid: str | None = None
 
 
 class TelemetryResponse(ResponseModel):

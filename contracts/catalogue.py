@@ -1,5 +1,5 @@
 """The endpoint catalogue as data (protocol reference §5, rows 1-46, plus the legacy rows of
-``tinker-protocol-versions.md`` §2).
+versions §2, docs/protocol-generations.md).
 
 One :class:`Endpoint` per method and path: its request and response models, whether it answers
 with a future and the future's result type, and how bodies are encoded. The mock server builds its

@@ -68,6 +68,6 @@ async def control_telemetry(server: MockServer, request: Request) -> JSONRespons
             "session_id": session_id,
             "batches": len(batches),
             "events": telemetry_events(server, session_id, owner),
-            "processes": sorted({str(b.get("process_uuid")) for b in batches}),
+            "processes": sorted({str(p) for b in batches if (p := b.get("process_uuid"))}),
         }
     )

@@ -1,7 +1,7 @@
 """A small, typed, readable client of the Tinker protocol (``tinker`` 0.38.0), built only on :mod:`contracts`.
 
 This is the code a porter reads first. Each private module implements one concern of
-``tinker-protocol.md`` and says which sections in its docstring; read them in this order:
+``docs/protocol.md`` and says which sections in its docstring; read them in this order:
 
 ===================  ======================================================================
 ``_config``          base URL, API key, the headers of every request (§0, §2.1, §12, §14)

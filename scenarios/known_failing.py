@@ -74,9 +74,17 @@ class KnownFailing:
 
 
 def load_known_failing(path: Path | None) -> KnownFailing:
-    """The list in ``path`` (an empty list for None); errors name the file, line and field."""
+    """The list in ``path`` (an empty list for None), or every ``*.yaml`` list in a directory (one
+    file per SDK version, say); errors name the file, line and field."""
     if path is None:
         return KnownFailing(())
+    if path.is_dir():
+        entries = [e for file in sorted(path.glob("*.yaml")) for e in _load_file(file).entries]
+        return KnownFailing(tuple(entries), str(path))
+    return _load_file(path)
+
+
+def _load_file(path: Path) -> KnownFailing:
     located = load_located_file(path)
     try:
         data = _File.model_validate(located.data if located.data is not None else {})

@@ -12,7 +12,7 @@ A catalog file (``scenarios/catalog/<area>.yaml``) holds one suite::
         steps: [...]                                 # scenarios.steps
         wire: [...]                                  # checks over the journal (scenarios.wire)
 
-``protocol`` entries cite ``tinker-protocol.md``: ``§6.3``; ``§16.4`` for item 4 of the §16
+``protocol`` entries cite ``docs/protocol.md``: ``§6.3``; ``§16.4`` for item 4 of the §16
 checklist; ``§15.3:<row>[/<column>]`` for a cell of the status-code cheat sheet, rows
 ``400-empty 400 4xx 402 408 409 410 429 5xx``, columns ``submit retrieve_future heartbeat asample``.
 """

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["SdkEnvError", "default_root", "ensure_sdk_env", "interpreter_for", "sdk_python"]
+__all__ = ["SdkEnvError", "default_root", "ensure_sdk_env", "ensure_sdk_envs", "interpreter_for", "sdk_python"]
 
 _VERSION = re.compile(r"^\d+\.\d+\.\d+([a-z0-9.+-]*)?$")
 
@@ -91,6 +91,14 @@ def interpreter_for(version: str, python: Path | str | None = None) -> Path:
     return ensure_sdk_env(version)
 
 
-if __name__ == "__main__":  # python -m tinker_harness.scenarios.sdk_envs 0.15.0 0.22.0 ...
-    for arg in sys.argv[1:]:
-        print(ensure_sdk_env(arg))
+def ensure_sdk_envs(versions: list[str], root: Path | None = None, workers: int = 3) -> list[Path]:
+    """:func:`ensure_sdk_env` for several versions at once (pip downloads overlap; file-locked)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(lambda version: ensure_sdk_env(version, root), versions))
+
+
+if __name__ == "__main__":  # python -m tinker_harness.scenarios.sdk_envs 0.15.0 0.22.0 ... (built in parallel)
+    for python in ensure_sdk_envs(sys.argv[1:]):
+        print(python)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from tinker_harness.mock_server import commands as server_commands
 from tinker_harness.mock_server.recording import commands as recording_commands
 from tinker_harness.reports import commands as report_commands
+from tinker_harness.reports import sdk_commands
 from tinker_harness.reports.certify import commands as certify_commands
 from tinker_harness.reports.conformance import commands as conform_commands
 from tinker_harness.scenarios import commands as scenario_commands
@@ -21,7 +22,7 @@ from tinker_harness.scenarios import commands as scenario_commands
 __all__ = ["build_parser", "main"]
 
 # Modules that each add one or more subcommands, in help order (``cassette`` is wired below).
-COMMAND_MODULES = (server_commands, report_commands, conform_commands, certify_commands)
+COMMAND_MODULES = (server_commands, report_commands, sdk_commands, conform_commands, certify_commands)
 
 
 class CliParser(argparse.ArgumentParser):

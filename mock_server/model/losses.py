@@ -6,7 +6,7 @@ optional ones it reads when present, whether (N, K) targets are allowed, and its
 defaults. ``LossFn.validate`` checks keys, dtypes, shapes (against the datum's ``model_input``
 length N) and finiteness *before* any computation, raising ``UserInputError`` that names the key.
 Reduction is always a sum (§1.1); gradients are wrt ``lp``. Every built-in reports
-``metrics["loss:sum"]`` only (§1.2 "Output diagnostics for every loss: loss:sum only").
+``metrics["loss:sum"]`` only (semantics §1.2 "Output diagnostics for every loss: loss:sum only").
 
 Anything with ``name``, ``resolve_config``, ``validate`` and ``__call__`` (the ``Objective``
 protocol) can be trained on — server-side custom losses use it too (``model.custom``).

@@ -1,4 +1,4 @@
-"""Near-miss diagnoses for requests the replay cannot answer (model-codebases §8 item 15).
+"""Near-miss diagnoses for requests the replay cannot answer.
 
 Like WireMock's and vcrpy's near misses: the answer names the closest recorded requests, where
 they are in the cassette (``file:line``), which parts matched (method, path, query, body) and the

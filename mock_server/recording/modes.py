@@ -1,4 +1,4 @@
-"""Record modes of in-process recording (vcrpy's, model-codebases §7, §8 item 15)."""
+"""Record modes of in-process recording (vcrpy's)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""In-process recording and playback for Python clients, with vcrpy (model-codebases §7).
+"""In-process recording and playback for Python clients, with vcrpy.
 
 ``use_cassette(path, record_mode)`` is ``vcr.use_cassette`` configured for Tinker:
 

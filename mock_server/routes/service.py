@@ -17,12 +17,12 @@ from tinker_harness.contracts._service import (
     AuthTokenRequest,
     AuthTokenResponse,
     ClientConfigRequest,
-    ClientConfigResponse,
     ClientDynamicConfigResponse,
     CreateSessionRequest,
     CreateSessionResponse,
     GetServerCapabilitiesResponse,
     HealthResponse,
+    LegacyClientConfigResponse,
     SessionFinishRequest,
     SessionHeartbeatRequest,
     SessionHeartbeatResponse,
@@ -44,7 +44,7 @@ async def client_config(call: Call) -> Response:
     body = call.parse(ClientConfigRequest)
     config = call.server.config
     flags = client_config_for(body.sdk_version, config.client_config, config.client_config_by_version)
-    return ok(ClientConfigResponse.model_validate(flags))
+    return ok(LegacyClientConfigResponse.model_validate(flags))
 
 
 @handles("client_dynamic_config")

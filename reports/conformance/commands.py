@@ -1,8 +1,8 @@
 """``tinker-harness conform``: run the scenario catalogue against SDK adapters (issue 7).
 
-    tinker-harness conform --adapter CMD [--adapter CMD ...] [--known-failing FILE]
+    tinker-harness conform --adapter CMD [--adapter CMD ...] [--known-failing FILE|DIR]
                            [--scenarios PATTERN ...] [--tags CAP ...] [--jobs N] [--out DIR]
-                           [--catalog DIR]
+                           [--catalog DIR] [--journals DIR] [--parallel-adapters N]
 
 Exit status: 0 when every adapter conforms (listed known failures allowed), 1 when a scenario
 fails that is not listed or a listed one passes (the ratchet), 2 for bad flags or files.
@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,8 @@ def run_conform(options: argparse.Namespace) -> int:
     from tinker_harness.scenarios.progress import Progress
     from tinker_harness.scenarios.yaml_lines import ScenarioFileError
 
-    if options.known_failing is not None and not options.known_failing.is_file():
-        return _fail(f"--known-failing {options.known_failing}: no such file")
+    if options.known_failing is not None and not options.known_failing.exists():
+        return _fail(f"--known-failing {options.known_failing}: no such file or directory")
     if options.journals is not None and options.journals.exists() and not options.journals.is_dir():
         return _fail(f"--journals {options.journals}: not a directory")
     try:
@@ -77,17 +78,20 @@ def run_conform(options: argparse.Namespace) -> int:
         if len(set(sides)) != len(sides):
             named = ", ".join(f"{h.name} {h.version} -> {s}/" for h, s in zip(hellos, sides, strict=True))
             return _fail(f"--journals keeps one official SDK (python/) and one port (port/); got {named}")
-    runs: list[AdapterRun] = []
+    parallel = max(1, min(options.parallel_adapters, len(commands)))
     # Adapters' stderr files live here while they run (their tails are kept in the results).
     with tempfile.TemporaryDirectory(prefix="conform-") as scratch:
         work = Path(scratch)
-        for command, hello in zip(commands, hellos, strict=True):
-            progress = Progress(f"{hello.name} {hello.version}", len(selected))
-            run = run_adapter(
-                selected, command, hello, jobs=options.jobs, work_dir=work / hello.name, on_result=progress.update
-            )
+
+        def run_one(command: list[str], hello: Any) -> AdapterRun:
+            progress = Progress(f"{hello.name} {hello.version}", len(selected), tty=False if parallel > 1 else None)
+            work_dir = work / (f"{hello.name}-{hello.version}" if parallel > 1 else hello.name)
+            run = run_adapter(selected, command, hello, jobs=options.jobs, work_dir=work_dir, on_result=progress.update)
             progress.finish()
-            runs.append(run)
+            return run
+
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            runs: list[AdapterRun] = list(pool.map(run_one, commands, hellos))
     report = build_report(selected, catalog, runs, known)
     for path in write_reports(report, options.out):
         print(f"wrote {path}")
@@ -114,9 +118,11 @@ def register(commands: Any) -> None:
     parser = commands.add_parser("conform", help="run the conformance scenarios against SDK adapters")
     parser.add_argument("--adapter", action="append", required=True, metavar="CMD",
                         help="adapter command line (repeat for an SDK x scenario matrix)")  # fmt: skip
-    parser.add_argument("--known-failing", type=Path, metavar="FILE", help="YAML list of allowed failures (a ratchet)")
+    parser.add_argument("--known-failing", type=Path, metavar="PATH", help="allowed failures (YAML file or directory)")
     parser.add_argument("--scenarios", nargs="+", metavar="PATTERN", help="scenario ids or globs (futures/**)")
     parser.add_argument("--tags", nargs="+", metavar="TAG", help="only scenarios requiring one of these capabilities")
+    parser.add_argument("--parallel-adapters", type=_jobs, default=1, metavar="N",
+                        help="adapters run at once (default 1; e.g. one per SDK version)")  # fmt: skip
     parser.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 2, help="parallel scenarios (default: cores)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report directory (default {DEFAULT_OUT})")
     parser.add_argument("--catalog", type=Path, help="scenario directory (default scenarios/catalog)")

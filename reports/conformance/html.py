@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from tinker_harness.reports.conformance.model import OUTCOMES, ConformanceReport, ResultRow
+from tinker_harness.reports.conformance.protocol_links import html_links
 from tinker_harness.reports.render.html import _CSS
 
 __all__ = ["render_html"]
@@ -17,7 +18,7 @@ overflow-x:auto;font-size:12px}"""
 def _failure(label: str, row: ResultRow, purpose: str, protocol: str) -> str:
     parts = [f'<div class="gap s-high"><h4>{escape(row.id)} — {escape(label)} '
              f'<span class="o-{row.outcome}">{row.outcome}</span></h4>',
-             f"<p>{escape(purpose)}<br>Protocol: {escape(protocol)}</p>"]  # fmt: skip
+             f"<p>{escape(purpose)}<br>Protocol: {protocol}</p>"]  # fmt: skip
     if row.known_failing:
         parts.append(f"<p>Known failing: {escape(row.known_failing)}</p>")
     for f in row.failures:
@@ -29,7 +30,8 @@ def _failure(label: str, row: ResultRow, purpose: str, protocol: str) -> str:
     return "".join(parts) + "</div>"
 
 
-def render_html(report: ConformanceReport) -> str:
+def render_html(report: ConformanceReport, protocol_href: str | None = None) -> str:
+    """``protocol_href``: docs/protocol.md relative to where the report is written (links to its sections)."""
     verdict = "PASS" if report.ok else "FAIL"
     head = "".join(f"<th>{o}</th>" for o in OUTCOMES)
     summary = "".join(
@@ -37,12 +39,12 @@ def render_html(report: ConformanceReport) -> str:
         + f'<td class="n">{a.seconds:.1f}</td></tr>' for a in report.adapters
     )  # fmt: skip
     matrix = "".join(
-        f"<tr><td><code>{escape(s.id)}</code></td><td>{escape(', '.join(s.protocol))}</td>"
+        f"<tr><td><code>{escape(s.id)}</code></td><td>{html_links(s.protocol, protocol_href)}</td>"
         + "".join(f'<td class="o-{a.results[i].outcome}">{a.results[i].outcome}</td>' for a in report.adapters)
         + "</tr>" for i, s in enumerate(report.scenarios)
     )  # fmt: skip
     failures = "".join(
-        _failure(a.label, row, report.scenario(row.id).purpose, ", ".join(report.scenario(row.id).protocol))
+        _failure(a.label, row, (info := report.scenario(row.id)).purpose, html_links(info.protocol, protocol_href))
         for a in report.adapters for row in a.results if row.outcome in ("fail", "error", "known-fail", "fixed")
     ) or "<p>None.</p>"  # fmt: skip
     columns = "".join(f"<th>{escape(a.label)}</th>" for a in report.adapters)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tinker_harness.reports.conformance.model import OUTCOMES, ConformanceReport, ResultRow
+from tinker_harness.reports.conformance.protocol_links import markdown_links
 from tinker_harness.reports.render.markdown import _cell
 
 __all__ = ["MARKS", "render_markdown"]
@@ -11,9 +12,9 @@ MARKS = {"pass": "✅ pass", "fail": "❌ fail", "error": "💥 error", "known-f
          "fixed": "🎉 fixed (listed)", "skip": "⏭ skip", "unsupported": "➖ unsupported"}  # fmt: skip
 
 
-def _failure(report: ConformanceReport, label: str, row: ResultRow) -> list[str]:
+def _failure(report: ConformanceReport, label: str, row: ResultRow, href: str | None) -> list[str]:
     info = report.scenario(row.id)
-    lines = [f"### {row.id} — {label}", "", f"*{info.purpose}*  ", f"Protocol: {', '.join(info.protocol)} · "
+    lines = [f"### {row.id} — {label}", "", f"*{info.purpose}*  ", f"Protocol: {markdown_links(info.protocol, href)} · "
              f"scenario `{info.source}`", ""]  # fmt: skip
     if row.known_failing:
         lines += [f"Known failing: {row.known_failing}", ""]
@@ -26,7 +27,8 @@ def _failure(report: ConformanceReport, label: str, row: ResultRow) -> list[str]
     return lines
 
 
-def render_markdown(report: ConformanceReport) -> str:
+def render_markdown(report: ConformanceReport, protocol_href: str | None = None) -> str:
+    """``protocol_href``: docs/protocol.md relative to where the report is written (links to its sections)."""
     verdict = "PASS" if report.ok else "FAIL"
     lines = [f"# Conformance report — {verdict}", "", f"Generated {report.generated_at.isoformat()}; "
              f"{len(report.scenarios)} scenarios.", "", "| Adapter | " + " | ".join(OUTCOMES) + " | new | fixed | s |",
@@ -38,13 +40,15 @@ def render_markdown(report: ConformanceReport) -> str:
               "|---|---|" + "---|" * len(report.adapters)]  # fmt: skip
     for index, info in enumerate(report.scenarios):
         cells = [MARKS[a.results[index].outcome] for a in report.adapters]
-        lines.append(f"| `{info.id}` | {_cell(', '.join(info.protocol))} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| `{info.id}` | {_cell(markdown_links(info.protocol, protocol_href))} | " + " | ".join(cells) + " |"
+        )
     lines += ["", "## Failures", ""]
     shown = 0
     for a in report.adapters:
         for row in a.results:
             if row.outcome in ("fail", "error", "known-fail"):
-                lines += _failure(report, a.label, row)
+                lines += _failure(report, a.label, row, protocol_href)
                 shown += 1
             elif row.outcome == "fixed":
                 lines += [f"### {row.id} — {a.label}", "", f"Listed as known-failing ({row.known_failing}) but "

@@ -7,7 +7,7 @@ Run it by path with the interpreter of a venv that has ``tinker==X`` installed, 
 
 It imports only the standard library and ``tinker`` (the JSON-lines loop is the sibling file
 ``loop.py``, loaded by path when this project is not importable). Capabilities follow the detected
-SDK version (``tinker-protocol-versions.md``): 0.30+ finish sessions on close and stop heartbeats on
+SDK version (docs/protocol-generations.md): 0.30+ finish sessions on close and stop heartbeats on
 410, 0.22+ pause on 402, 0.38 creates training clients from state with one ``load_weights``, and
 ``custom_loss`` needs torch. Unless the scenario requires ``custom_loss`` (``TINKER_HARNESS_REQUIRES``),
 torch is hidden from the SDK: it is optional for ``tinker`` and costs seconds of import time.
@@ -321,9 +321,10 @@ class SdkDriver:
     # --- REST ------------------------------------------------------------------------------------
 
     def _op_get_server_capabilities(self, args: dict[str, Any], name: str | None) -> Any:
-        # The RestClient has it from 0.30; every version's ServiceClient has it (§18).
-        call = getattr(self._rest(), "get_server_capabilities", None) or self._svc().get_server_capabilities
-        answer = _resolve(call())
+        # RestClient.get_server_capabilities is 0.38+; every version has ServiceClient's.
+        rest = self._rest()
+        source = rest if hasattr(rest, "get_server_capabilities") else self._svc()
+        answer = _resolve(source.get_server_capabilities())
         return lambda: {"models": [m.model_name for m in answer.supported_models]}
 
     def _op_get_training_run(self, args: dict[str, Any], name: str | None) -> Any:

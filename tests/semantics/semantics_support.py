@@ -1,7 +1,7 @@
 """Shared pieces of the model-semantics tests: datums, and loss formulas written from the docs.
 
 The reference formulas here are deliberately independent of ``mock_server.model``: a per-token
-numpy transcription of tinker-semantics.md §1.2 (and the mock's documented choices for the
+numpy transcription of semantics §1.2 (docs/semantics.md) (and the mock's documented choices for the
 undocumented bits: DRO β = 0.05, GSPO clip bounds 0.8/1.2, the stable_reinforce stand-in), plus
 the same formulas in torch for ``forward_backward_custom``, whose autograd gives an independent
 gradient. A plain module with a unique name (no conftest), importable under pytest's prepend mode.

@@ -1,6 +1,6 @@
 """Built-in losses through the official SDK, checked against the documented formulas (issue 10 item 1).
 
-For every loss of tinker-semantics.md §1.2 the server's ``loss:sum`` and per-token outputs must equal
+For every loss of semantics §1.2 (docs/semantics.md) the server's ``loss:sum`` and per-token outputs must equal
 an independent numpy computation on logprobs read back through ``forward`` (and ``compute_logprobs``
 must agree with those logprobs), with the ratio spread across the clip bounds so every branch of
 every formula is exercised. Gradients are checked in ``test_custom_losses.py``.

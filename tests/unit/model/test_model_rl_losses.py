@@ -107,7 +107,7 @@ def test_only_cross_entropy_and_importance_sampling_take_k_targets() -> None:
 
 
 def test_rl_gradients_feed_the_same_accumulator_as_cross_entropy() -> None:
-    """A loss with gradient g on lp moves the model exactly like cross_entropy with weights −g (§1.3)."""
+    """A loss with gradient g on lp moves the model exactly like cross_entropy with weights −g (semantics §1.3)."""
     tokens, targets = np.array([3, 1, 4, 1, 5, 9, 2]), np.array([1, 4, 1, 5, 9, 2, 6])
     for name in NAMES:
         runs = [TrainableModel.create("acc-base", 16, LoraConfig(rank=2, seed=1)) for _ in range(2)]
