@@ -9,16 +9,12 @@ of "where" is read from the failing run itself (the SDK frames of the exception,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
-import yaml
-
+from tinker_harness.contracts.surface.profile import BREAK_POINTS
 from tinker_harness.scenarios.schema import Scenario
 
-__all__ = ["FEATURES", "Feature", "GENERATIONS_FILE", "feature_of", "loss_feature", "verified_generations"]
-
-GENERATIONS_FILE = Path(__file__).resolve().with_name("generations.yaml")
+__all__ = ["FEATURES", "Feature", "feature_of", "loss_feature", "verified_generations"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +93,7 @@ def feature_of(scenario: Scenario) -> str:
     return _BY_GROUP.get(scenario.group, scenario.group)
 
 
-def verified_generations(path: Path = GENERATIONS_FILE) -> list[str]:
-    """The SDK versions certify runs by default (``generations.yaml``)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [str(item["version"]) for item in data["generations"]]
+def verified_generations() -> list[str]:
+    """The SDK versions certify runs by default: every wire break point, each verified end to end against
+    the mock by ``sdk_flow`` (``contracts.surface.profile.BREAK_POINTS``)."""
+    return list(BREAK_POINTS)

@@ -1,7 +1,10 @@
 """Running the certify flow (``flow_driver.py``) of one SDK version through the journalling proxy.
 
-The driver runs with the interpreter of ``tinker==version``'s own virtual environment (this
-interpreter when it already has that version) and prints one JSON line per feature. Each feature's
+The driver runs with the interpreter :mod:`scenarios.sdk_flow` picks for ``tinker==version`` (its own
+virtual environment, or this interpreter when it has that version) and prints one JSON line per
+feature. Where ``sdk_flow`` runs the whole flow as one program that stops at the first exception
+(the mock's verification of every generation), this driver runs it feature by feature, each on a
+step timeout, so a server failing one feature still gets judged on the others. Each feature's
 requests are the journal entries between its mark and the next one, so a failed feature is paired
 with the first exchange that went wrong in it (:func:`first_failing`).
 """
@@ -11,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +21,9 @@ from typing import Any
 
 from tinker_harness.mock_server.journal import JournalEntry
 from tinker_harness.scenarios.certify.proxy import Mark, WatchingProxy
-from tinker_harness.scenarios.sdk_envs import ensure_sdk_env
+from tinker_harness.scenarios.sdk_flow import flow_python, torch_path
 
-__all__ = ["DRIVER", "FeatureResult", "FlowResult", "feature_entries", "first_failing", "run_flow", "sdk_interpreter"]
+__all__ = ["DRIVER", "FeatureResult", "FlowResult", "feature_entries", "first_failing", "run_flow"]
 
 DRIVER = Path(__file__).resolve().with_name("flow_driver.py")
 BACKGROUND = frozenset({"session_heartbeat", "telemetry"})
@@ -46,26 +48,6 @@ class FlowResult:
     problem: str | None = None  # why the flow did not run to its end (crash, timeout)
 
 
-def sdk_interpreter(version: str) -> str:
-    """This interpreter when it has ``tinker==version``, else that version's own virtual environment."""
-    try:
-        from importlib.metadata import version as installed
-
-        if installed("tinker") == version:
-            return sys.executable
-    except Exception:  # noqa: BLE001 - no tinker here: use a venv
-        pass
-    return str(ensure_sdk_env(version))
-
-
-def _torch_path() -> str | None:
-    try:
-        import torch
-    except ImportError:
-        return None
-    return str(Path(torch.__file__).resolve().parent.parent)
-
-
 def _env(
     base_url: str, api_key: str, mark_url: str, base_model: str | None, step_timeout: float, home: Path
 ) -> dict[str, str]:
@@ -74,7 +56,7 @@ def _env(
     env.update(CERTIFY_STEP_TIMEOUT=f"{step_timeout:g}", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
     if base_model:
         env["CERTIFY_BASE_MODEL"] = base_model
-    torch = _torch_path()
+    torch = torch_path()
     if torch:
         env["CERTIFY_TORCH_PATH"] = torch
     return env
@@ -120,7 +102,7 @@ def run_flow(
     problem = None
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
-            [sdk_interpreter(version), str(DRIVER)],
+            [flow_python(version), str(DRIVER)],
             stdout=subprocess.PIPE,
             stderr=stderr,
             env=env,

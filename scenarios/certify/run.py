@@ -22,7 +22,7 @@ from tinker_harness.mock_server.journal import Journal, JournalEntry
 from tinker_harness.mock_server.runner import AppServer
 from tinker_harness.scenarios.adapter_process import AdapterProtocolError
 from tinker_harness.scenarios.catalog import Catalog, load_catalog
-from tinker_harness.scenarios.certify.flow import FlowResult, run_flow, sdk_interpreter
+from tinker_harness.scenarios.certify.flow import FlowResult, run_flow
 from tinker_harness.scenarios.certify.probes import Prober
 from tinker_harness.scenarios.certify.proxy import WatchingProxy
 from tinker_harness.scenarios.certify.server_checks import SDK_READ_TIMEOUT, CheckResult, run_server_checks
@@ -32,6 +32,7 @@ from tinker_harness.scenarios.needs import server_needs
 from tinker_harness.scenarios.protocol import Hello
 from tinker_harness.scenarios.schema import Scenario
 from tinker_harness.scenarios.sdk_envs import SdkEnvError
+from tinker_harness.scenarios.sdk_flow import flow_python
 from tinker_harness.scenarios.steps import BASE_MODEL
 
 __all__ = ["CertifyOptions", "CertifyRun", "GenerationRun", "certify", "choose_base_model", "with_base_model"]
@@ -173,7 +174,7 @@ def portable_scenarios(catalog: Catalog, patterns: Sequence[str]) -> tuple[list[
 def _run_scenarios(
     version: str, scenarios: list[Scenario], options: CertifyOptions, log: Callable[[str], None]
 ) -> AdapterRun:
-    command = [sdk_interpreter(version), str(ADAPTER)]
+    command = [flow_python(version), str(ADAPTER)]
     hello: Hello = probe(command)
 
     @contextmanager
