@@ -181,3 +181,20 @@ def fuzz(session: nox.Session) -> None:
     session.log(f"fuzz seed {seed}")
     env = {"TINKER_HARNESS_FUZZ_EXAMPLES": "300", "TINKER_HARNESS_FUZZ_SEED": seed}
     session.run("pytest", "-n", "auto", "tests/properties", "tests/schema", env=env)
+
+
+@nox.session(python=PYTHON)
+def certify(session: nox.Session) -> None:
+    """tinker-harness certify against our own server with every break-point SDK version over every portable
+    scenario (one venv per version under $TINKER_HARNESS_SDK_VERSIONS); the default suite runs 0.38.0 only."""
+    session.install(*CONSTRAINTS, "-e", ".[test]")
+    env = {"TINKER_HARNESS_SDK_VERSIONS": ",".join(SDK_VERSIONS), "TINKER_HARNESS_CERTIFY_SCENARIOS": "all"}
+    session.run("pytest", "-n", "2", "tests/certify/test_certify.py", env=env)
+
+
+@nox.session(python=PYTHON)
+def certify_peers(session: nox.Session) -> None:
+    """Certify skyrl-tx 0.3.0 and hatchery-core 0.3.0 from PyPI (each in its own multi-GB venv, started on
+    127.0.0.1) over every verified SDK generation; writes reports/peers/. Not part of CI."""
+    session.install(*CONSTRAINTS, "-e", ".[test]")
+    session.run("python", "-m", "benchmarks.certify_peers", *session.posargs)

@@ -26,6 +26,7 @@ ALL = (
     "bench_sdk_flow",
     "parity_static",
     "bench_conformance",
+    "bench_certify",
     "bench_test_suite",
     "bench_sdk_matrix",
 )
