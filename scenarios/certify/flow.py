@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tinker_harness.contracts.traits import endpoints_with
 from tinker_harness.mock_server.journal import JournalEntry
 from tinker_harness.scenarios.certify.proxy import Mark, WatchingProxy
 from tinker_harness.scenarios.sdk_flow import flow_python, torch_path
@@ -26,7 +27,7 @@ from tinker_harness.scenarios.sdk_flow import flow_python, torch_path
 __all__ = ["DRIVER", "FeatureResult", "FlowResult", "feature_entries", "first_failing", "run_flow"]
 
 DRIVER = Path(__file__).resolve().with_name("flow_driver.py")
-BACKGROUND = frozenset({"session_heartbeat", "telemetry"})
+BACKGROUND = endpoints_with("scheduled")  # chatter on its own timer: never the request a feature failed on
 
 
 @dataclass

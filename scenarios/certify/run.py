@@ -128,17 +128,22 @@ def proxy_to(base_url: str, extra_headers: Mapping[str, str]) -> Iterator[tuple[
 
 
 def choose_base_model(options: CertifyOptions) -> str:
-    """``--base-model``, else ``Qwen/Qwen3-8B`` when the server lists it, else the first model it lists."""
+    """``--base-model``, else ``Qwen/Qwen3-8B`` when the server lists it, else the first model it lists (by
+    ``model_name``, or ``model_id`` where a server names them so), else ``Qwen/Qwen3-8B``; ConnectionError only
+    when the server does not answer at all."""
     if options.base_model:
         return options.base_model
     with Prober(options.base_url, options.api_key, options.extra_headers) as prober:
         answer = prober.call("GET", "/api/v1/get_server_capabilities", "get_server_capabilities")
+    if answer.status == 0:
+        raise ConnectionError(f"no answer from {options.base_url}: {answer.error}")
     found = answer.json()
     models = found.get("supported_models") if isinstance(found, dict) else None
-    names = [m.get("model_name") for m in models or [] if isinstance(m, dict) and m.get("model_name")]
-    if not names:
-        raise ConnectionError(f"cannot read the served models from {options.base_url}: {answer.describe()}")
-    return BASE_MODEL if BASE_MODEL in names else str(names[0])
+    names = [
+        str(m.get("model_name") or m.get("model_id")) for m in models or [] if isinstance(m, dict)
+        if m.get("model_name") or m.get("model_id")
+    ]  # fmt: skip
+    return BASE_MODEL if BASE_MODEL in names or not names else names[0]
 
 
 def _replace(value: Any, old: str, new: str) -> Any:
