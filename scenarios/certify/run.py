@@ -161,7 +161,8 @@ def with_base_model(scenario: Scenario, base_model: str) -> Scenario:
     if base_model == BASE_MODEL:
         return scenario
     data = scenario.model_dump(mode="json", by_alias=True)
-    return Scenario.model_validate(_replace(data, BASE_MODEL, base_model))
+    data["steps"] = _replace(data["steps"], BASE_MODEL, base_model)  # not setup.server: that is our mock's
+    return Scenario.model_validate(data)
 
 
 def portable_scenarios(catalog: Catalog, patterns: Sequence[str]) -> tuple[list[Scenario], dict[str, str]]:
