@@ -32,8 +32,10 @@ from tinker_harness.scenarios.certify.features import verified_generations
 from tinker_harness.scenarios.certify.run import CertifyOptions, certify
 
 OUT = Path("reports/peers")
+CERTIFY_BACKEND = {"max_lora_adapters": 64, "max_lora_rank": 8}
 CACHE = Path(os.environ.get("TINKER_HARNESS_PEER_CACHE", "/work/cache/certify"))
 HATCHERY = "hatchery-core==0.3.0"
+HATCHERY_KEY = "tml-hatchery-dev"
 
 # hatchery's local_dev prints http://127.0.0.1:8420 but binds 0.0.0.0 (uvicorn.Config(host="0.0.0.0") in
 # hatchery/core/local_dev.py); the same launcher is run with uvicorn's host forced to loopback.
@@ -66,13 +68,15 @@ def ensure_hatchery_venv(path: Path = CACHE / "hatchery-venv") -> Path:
 
 def start_hatchery(python: Path, work: Path) -> tuple[Server, str]:
     port = _free_port()
-    env = {**os.environ, "HOME": str(work), "HATCHERY_DEV_PORT": str(port), "HATCHERY_DEV_NO_GPU": "1"}
+    env = {**os.environ, "HOME": str(work), "HATCHERY_DEV_PORT": str(port), "HATCHERY_DEV_NO_GPU": "1",
+           "HATCHERY_DEV_API_KEY": HATCHERY_KEY}  # fmt: skip
     log = work / "hatchery.log"
     with log.open("w") as sink:
         process = subprocess.Popen([str(python), "-c", HATCHERY_LAUNCHER], cwd=work, env=env, stdout=sink,
                                    stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
     how = (f"{HATCHERY} in its own venv; `HATCHERY_DEV_NO_GPU=1 HATCHERY_DEV_PORT={port} python -m "
-           "hatchery.core.local_dev` (its README's quick start: scripted worker, token `dev`) with uvicorn's host "
+           f"hatchery.core.local_dev` with HATCHERY_DEV_API_KEY={HATCHERY_KEY} (its README's quick start: scripted "
+           "worker; the default token `dev` is refused by the SDK itself, which wants 'tml-') with uvicorn's host "
            "forced to 127.0.0.1 (local_dev binds 0.0.0.0)")  # fmt: skip
     return Server("hatchery-core", process, f"http://127.0.0.1:{port}", "scripted", time.perf_counter(), log), how
 
@@ -92,19 +96,20 @@ def _healthy(url: str, timeout: float = 180.0) -> None:
 def start_skyrl(work: Path) -> tuple[Server, str]:
     python = environment.ensure_skyrl_venv()
     model = environment.ensure_tiny_model(python)
-    server = start_skyrl_tx(python, model, work)
+    server = start_skyrl_tx(python, model, work, CERTIFY_BACKEND)
     wait_first_answer(server, timeout=300)
     how = (
         "skyrl-tx[tinker]==0.3.0 with CPU JAX in its own venv; `python -m tx.tinker.api --base-model <tiny "
         "random 2-layer Qwen3> --host 127.0.0.1 --port N --database-url sqlite:///... --checkpoints-base ... "
-        '--backend-config \'{"max_lora_adapters": 8, "max_lora_rank": 8}\'` (benchmarks/skyrl_tx)'
+        f"--backend-config '{json.dumps(CERTIFY_BACKEND)}'` (as benchmarks/skyrl_tx starts it, with room for "
+        "64 adapters: every scenario makes models of its own and certify never deletes a server's models)"
     )
     return server, how
 
 
 PEERS: dict[str, tuple[Callable[[Path], tuple[Server, str]], str]] = {
     "skyrl-tx": (start_skyrl, API_KEY),
-    "hatchery": (lambda work: _hatchery(work), "dev"),
+    "hatchery": (lambda work: _hatchery(work), HATCHERY_KEY),
 }
 
 

@@ -97,7 +97,9 @@ def start_mock(work_dir: Path) -> Server:
     return server
 
 
-def start_skyrl_tx(python: Path, model_dir: Path, work_dir: Path) -> Server:
+def start_skyrl_tx(
+    python: Path, model_dir: Path, work_dir: Path, backend_config: dict[str, int] | None = None
+) -> Server:
     """``python -m tx.tinker.api`` on 127.0.0.1 with the tiny model, a fresh SQLite DB and checkpoint dir."""
     shim = work_dir / "shim"
     shim.mkdir(parents=True, exist_ok=True)
@@ -111,7 +113,7 @@ def start_skyrl_tx(python: Path, model_dir: Path, work_dir: Path) -> Server:
         "--port", str(port),
         "--database-url", f"sqlite:///{work_dir / 'tinker.db'}",
         "--checkpoints-base", str(work_dir / "checkpoints"),
-        "--backend-config", json.dumps(SKYRL_BACKEND_CONFIG),
+        "--backend-config", json.dumps(backend_config or SKYRL_BACKEND_CONFIG),
     ]  # fmt: skip
     env = {
         **os.environ,

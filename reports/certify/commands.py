@@ -59,6 +59,11 @@ def run_certify(options: argparse.Namespace) -> int:
     api_key = options.api_key or os.environ.get("TINKER_API_KEY")
     if not api_key:
         return _fail("no API key: pass --api-key or set TINKER_API_KEY")
+    if not api_key.startswith(("tml-", "eyJ")):
+        return _fail(
+            "the official SDK refuses an API key that does not start with 'tml-' (tinker/_client.py:87 in 0.15.0, "
+            "tinker/lib/_auth_token_provider.py:64 in 0.38.0): give the server one that does"
+        )
     versions = tuple(options.versions or verified_generations())
     with tempfile.TemporaryDirectory(prefix="certify-") as scratch:
         run_options = CertifyOptions(

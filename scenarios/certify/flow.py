@@ -75,9 +75,10 @@ def feature_entries(entries: list[JournalEntry], marks: list[Mark], feature: str
 def first_failing(entries: list[JournalEntry]) -> JournalEntry | None:
     """The first exchange that went wrong: an error status, no answer, or an answer breaking the contracts;
     else the last exchange the SDK made (the answer it could not use)."""
-    for entry in entries:
-        if entry.status >= 400 or entry.status == 0 or entry.response_violations:
-            return entry
+    failing = [e for e in entries if e.status >= 400 or e.status == 0 or e.response_violations]
+    ours = [e for e in failing if e.endpoint is not None]  # a protocol endpoint before a stray path
+    if ours or failing:
+        return (ours or failing)[0]
     own = [e for e in entries if e.endpoint not in BACKGROUND]
     return own[-1] if own else None
 

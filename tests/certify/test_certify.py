@@ -87,8 +87,14 @@ def test_bad_flags_exit_2_in_one_line(argv: list[str], message: str, capsys: pyt
     assert message in err and len(err.splitlines()) == 1
 
 
+def test_a_key_the_sdk_refuses_exits_2_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["certify", "--base-url", "http://127.0.0.1:9", "--api-key", "dev"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "does not start with 'tml-'" in err and len(err.splitlines()) == 1
+
+
 def test_an_unreachable_server_exits_2_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["certify", "--base-url", "http://127.0.0.1:9", "--api-key", "k", "--versions", SDK,
+    status = main(["certify", "--base-url", "http://127.0.0.1:9", "--api-key", "tml-k", "--versions", SDK,
                    "--out", str(tmp_path)])  # fmt: skip
     assert status == 2
     err = capsys.readouterr().err.strip().splitlines()
