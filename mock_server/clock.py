@@ -1,4 +1,4 @@
-"""The one clock every time-dependent behaviour of the server reads (issue: virtual clock).
+"""The one clock every time-dependent behaviour of the server reads.
 
 Long-poll deadlines, sequence-gap timeouts, TTLs, heartbeat expiry and injected delays all go
 through :class:`Clock`. By default it follows real time. Tests freeze it and call

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from tinker_harness.mock_server import commands as server_commands
 from tinker_harness.mock_server.recording import commands as recording_commands
 from tinker_harness.reports import commands as report_commands
-from tinker_harness.reports.conformance import commands as conform_commands
 from tinker_harness.reports import sdk_commands
+from tinker_harness.reports.conformance import commands as conform_commands
 from tinker_harness.scenarios import commands as scenario_commands
 
 __all__ = ["build_parser", "main"]

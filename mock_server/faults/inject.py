@@ -1,4 +1,4 @@
-"""Applying a fired fault to a call (issue: fault plans; protocol reference §6.3, §15.3).
+"""Applying a fired fault to a call (protocol reference §6.3, §15.3).
 
 Before the handler runs: the latency (on the server clock), then an HTTP status answer or a broken
 connection replaces the handler entirely. Poll-level actions (``try_again``, ``complete_metadata``,

@@ -1,5 +1,5 @@
-"""Fault plans: declarative, seeded rules that make the mock misbehave on purpose (issue: fault plans;
-protocol reference §3, §6.3, §9.3, §15.3).
+"""Fault plans: declarative, seeded rules that make the mock misbehave on purpose
+(protocol reference §3, §6.3, §9.3, §15.3).
 
 A plan is a seed and an ordered list of rules. A rule says which calls it matches (endpoint,
 method, path glob, ``X-Tinker-Request-Type``, session, SDK version, the n-th matching call,

@@ -1,4 +1,4 @@
-"""``tinker-harness conform``: run the scenario catalogue against SDK adapters (issue 7).
+"""``tinker-harness conform``: run the scenario catalogue against SDK adapters.
 
     tinker-harness conform --adapter CMD [--adapter CMD ...] [--known-failing FILE|DIR]
                            [--scenarios PATTERN ...] [--tags CAP ...] [--jobs N] [--out DIR]

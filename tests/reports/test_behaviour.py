@@ -1,5 +1,4 @@
-"""Behavioural parity: journals of the official SDK 0.38.0 against the mock, normalised and diffed
-(issue 8, item 4)."""
+"""Behavioural parity: journals of the official SDK 0.38.0 against the mock, normalised and diffed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Behavioural diff across SDK generations: official SDK 0.38.0 vs 0.15.0 running the same flow against
-the mock (issue 8 item 4; versions reference §0). The known protocol changes must appear as findings."""
+the mock (versions reference §0). The known protocol changes must appear as findings."""
 
 from __future__ import annotations
 
