@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tinker_harness.contracts.usage_errors import UsageError, check_output_file, port_number, validation_line
+
 __all__ = ["DEFAULT_API_KEY", "register"]
 
 DEFAULT_API_KEY = "tml-tinker-harness-local"
@@ -21,9 +23,11 @@ def _serve(options: argparse.Namespace) -> int:
     if options.replay_latency is not None:
         print("tinker-harness serve: --replay-latency needs --replay CASSETTE", file=sys.stderr)
         return 2
+    from pydantic import ValidationError
+
     from tinker_harness.mock_server.app import MockServer
-    from tinker_harness.mock_server.config import ConfigError, ServerConfig, load_config_file
-    from tinker_harness.mock_server.faults.plan import FaultPlan, FaultPlanError
+    from tinker_harness.mock_server.config import ServerConfig, load_config_file
+    from tinker_harness.mock_server.faults.plan import FaultPlan
     from tinker_harness.mock_server.runner import bind_socket, serve_forever
 
     overrides = {
@@ -46,17 +50,11 @@ def _serve(options: argparse.Namespace) -> int:
             return 2
     try:
         config = load_config_file(options.config, **overrides) if options.config else ServerConfig(**overrides)
-    except ConfigError as exc:
-        print(f"tinker-harness serve: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        print(f"tinker-harness serve: invalid option: {exc}", file=sys.stderr)
-        return 2
-    try:
-        plan = FaultPlan.from_file(options.faults) if options.faults is not None else None
-    except FaultPlanError as exc:
-        print(f"tinker-harness serve: {exc}", file=sys.stderr)
-        return 2
+    except ValidationError as exc:
+        raise UsageError(validation_line(exc, "invalid option")) from None
+    plan = FaultPlan.from_file(options.faults) if options.faults is not None else None
+    if config.journal_path is not None:
+        check_output_file(Path(config.journal_path), "--journal")
     try:
         sock = bind_socket(config.host, config.port)
     except OSError as exc:
@@ -80,6 +78,8 @@ def _serve(options: argparse.Namespace) -> int:
 def _openapi(options: argparse.Namespace) -> int:
     from tinker_harness.contracts.openapi import build_openapi
 
+    if options.output:
+        check_output_file(options.output, "--output")
     document = json.dumps(build_openapi(options.server_url), indent=2)
     if options.output:
         options.output.write_text(document + "\n", encoding="utf-8")
@@ -91,7 +91,7 @@ def _openapi(options: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="run the mock Tinker server")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind (default 4010; 0 picks a free port)")
+    serve.add_argument("--port", type=port_number, help="port to bind (default 4010; 0 picks a free port)")
     serve.add_argument("--seed", type=int, help="seed of ids, model init and unseeded sampling (default 0)")
     serve.add_argument("--config", type=Path, help="server config file (YAML or JSON)")
     serve.add_argument("--faults", type=Path, help="fault plan to load at start (YAML or JSON)")
