@@ -8,7 +8,6 @@ sessions and futures. The same operations exist in Python on :class:`mock_server
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from tinker_harness.contracts.request_json import load_json
 from tinker_harness.mock_server.faults.plan import FaultPlan, FaultPlanError
 from tinker_harness.mock_server.telemetry import control_telemetry
 
@@ -45,8 +45,8 @@ async def _json_body(request: Request) -> Any:
     if not raw:
         return {}
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return load_json(raw)
+    except ValueError as exc:
         raise ValueError(f"body is not valid JSON: {exc}") from None
 
 
