@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,16 @@ from tinker_harness.contracts.usage_errors import UsageError, check_output_file,
 __all__ = ["DEFAULT_API_KEY", "register"]
 
 DEFAULT_API_KEY = "tml-tinker-harness-local"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _serve(options: argparse.Namespace) -> int:
@@ -37,6 +49,7 @@ def _serve(options: argparse.Namespace) -> int:
             ("port", options.port),
             ("seed", options.seed),
             ("journal_path", options.journal),
+            ("control_token", options.control_token),
         )
         if v is not None
     }
@@ -60,6 +73,9 @@ def _serve(options: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"tinker-harness serve: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         return 2
+    generated = config.control_token is None and not is_loopback(config.host)
+    if generated:  # anything bound beyond loopback is protected
+        config = config.model_copy(update={"control_token": secrets.token_urlsafe(24)})
     server = MockServer(config)
     if plan is not None:
         server.faults.load(plan)
@@ -71,6 +87,15 @@ def _serve(options: argparse.Namespace) -> int:
         print(f"  export TINKER_API_KEY=<one of the keys in {options.api_keys_file}>", flush=True)
     else:
         print(f"  export TINKER_API_KEY={DEFAULT_API_KEY}   # any key starting with 'tml-' is accepted", flush=True)
+    if not is_loopback(config.host):
+        print(
+            f"tinker-harness serve: warning: {config.host} is not loopback: the Tinker API is exposed to anyone who "
+            "can reach this port (the control API needs the control token)",
+            file=sys.stderr,
+            flush=True,
+        )
+    if generated:
+        print(f"  control token (Authorization: Bearer ...): {config.control_token}", flush=True)
     serve_forever(server, sock, log_level=options.log_level)
     return 0
 
@@ -97,6 +122,12 @@ def register(commands: Any) -> None:
     serve.add_argument("--faults", type=Path, help="fault plan to load at start (YAML or JSON)")
     serve.add_argument("--journal", type=Path, help="append the redacted request journal to this JSONL file")
     serve.add_argument("--api-keys-file", type=Path, help="accept only the API keys in this file (one per line)")
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' on /_harness/control/ (default: none on loopback, "
+        "a generated one, printed once, on any other address)",
+    )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--replay", type=Path, metavar="CASSETTE", help="serve the answers recorded in this cassette")
     serve.add_argument(

@@ -80,6 +80,9 @@ class ServerConfig(BaseModel):
     journal_size: int = Field(default=10_000, ge=1)
     journal_path: Path | None = None
     validate_traffic: bool = True
+    # Token the control API (/_harness/control/) requires as ``Authorization: Bearer <token>``;
+    # None leaves it open (loopback only: ``serve`` sets one whenever it binds beyond loopback).
+    control_token: str | None = Field(default=None, min_length=16, repr=False)
     # Accepted API keys; None accepts any well-formed key (``tml-`` prefix, §12).
     api_keys: tuple[str, ...] | None = None
     # A session whose last heartbeat is this many clock seconds old expires (410, futures fail; §4.3).

@@ -4,7 +4,9 @@ Fixtures:
 
 * ``tinker_mock`` — a fresh server on a free loopback port for one test; yields :class:`MockTinker`.
 * ``tinker_mock_session`` — one server for the whole session (one per xdist worker); call
-  ``.server.reset()`` between tests if they must not see each other's state.
+  ``.reset()`` between tests if they must not see each other's state: it forgets the Tinker state,
+  the journal (``journal.total`` restarts at 0), the fault plan and clock changes;
+  ``reset(keep_faults=True, keep_clock=True)`` keeps those two.
 * ``tinker_mock_factory`` — start servers with your own :class:`~mock_server.config.ServerConfig`
   or :class:`~mock_server.clock.Clock`; all are stopped at teardown.
 * ``tinker_env`` — ``TINKER_BASE_URL``/``TINKER_API_KEY`` set for one test (through monkeypatch,

@@ -117,6 +117,7 @@ def serve_replay(options: argparse.Namespace) -> int:
             ("--faults", options.faults),
             ("--journal", options.journal),
             ("--api-keys-file", options.api_keys_file),
+            ("--control-token", options.control_token),
         )
         if value is not None
     ]

@@ -49,6 +49,12 @@ CASES = [
     c("serve-seed-not-number", "serve --seed abc", expect="--seed"),
     c("serve-log-level", "serve --log-level loud", expect="--log-level"),
     c("serve-busy-port", "serve --port {busy}", expect="cannot listen"),
+    c("serve-short-control-token", "serve --port 0 --control-token abc", expect="control_token"),
+    c(
+        "replay-with-control-token",
+        "serve --replay {tmp}/c.yaml --control-token 0123456789abcdefgh",
+        {"c.yaml": CASSETTE},
+    ),
     c("serve-replay-latency-alone", "serve --replay-latency 1", expect="--replay"),
     # serve --journal: outputs
     c("journal-missing-dir", "serve --port 0 --journal {tmp}/nope/j.jsonl", expect="does not exist"),
