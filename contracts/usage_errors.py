@@ -83,20 +83,19 @@ def check_output_file(path: Path, flag: str) -> None:
 
 
 def check_output_dir(path: Path, flag: str) -> None:
-    """Fail now if ``path`` cannot be (created as) a writable directory."""
-    if path.exists():
-        if not path.is_dir():
-            raise UsageError(f"{flag} {path}: not a directory")
-    else:
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"{flag} {path}: cannot create directory: {exc.strerror or exc}") from None
+    """Fail now if ``path`` cannot be a writable directory (created later: nothing is made here)."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag} {path}: not a directory")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {path}: {existing} is not a directory")
     try:
-        with tempfile.TemporaryFile(dir=path):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
-        raise UsageError(f"{flag} {path}: cannot write there: {exc.strerror or exc}") from None
+        raise UsageError(f"{flag} {path}: cannot write in {existing}: {exc.strerror or exc}") from None
 
 
 def port_number(text: str) -> int:
