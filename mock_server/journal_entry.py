@@ -9,7 +9,7 @@ an entry is first read or written to disk, never on the request's path.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from google.protobuf.message import Message
@@ -74,6 +74,10 @@ class JournalEntry:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"journal entry has unknown keys {unknown}")
+        required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
         return cls(**data)
 
     def describe(self) -> str:
