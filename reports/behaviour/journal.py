@@ -177,6 +177,8 @@ def load_journal(path: Path) -> list[NormEntry]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise JournalError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise JournalError(f"{path}: not UTF-8 text") from None
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue

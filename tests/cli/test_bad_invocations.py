@@ -22,6 +22,7 @@ from tinker_harness.cli import main
 BINARY = b"\xff\xfe\x00\x81 not text"
 CASSETTE = "version: 1\ninteractions: []\n"
 NOT_A_CASSETTE = "hello: world\n"
+PARITY = "parity --python-sdk 0.38.0 --port {tmp} --output {tmp}/out"
 SCENARIO_BROKEN = "suite: broken\nscenarios:\n  - id: broken/one\n    steps: 12\n"
 
 
@@ -191,6 +192,30 @@ CASES = [
     c("parity-port-file", "parity --python-sdk 0.38.0 --port {tmp}/f", {"f": "x"}, expect="not a directory"),
     c("parity-journals-missing", "parity --python-sdk 0.38.0 --port {tmp} --journals {tmp}/no", expect="--journals"),
     c("parity-overrides-missing", "parity --python-sdk 0.1 --port {tmp} --overrides {tmp}/o.toml", {}, "overrides"),
+    c(
+        "journal-not-json",
+        f"{PARITY} --journals {{tmp}}/j",
+        {"j/python/a.jsonl": "no\n", "j/port/a.jsonl": "no\n"},
+        "not JSON",
+    ),
+    c(
+        "journal-not-an-entry",
+        f"{PARITY} --journals {{tmp}}/j",
+        {"j/python/a.jsonl": '{"method": "POST"}\n', "j/port/a.jsonl": '{"method": "POST"}\n'},
+        expect="not a journal entry",
+    ),
+    c(
+        "journal-binary",
+        f"{PARITY} --journals {{tmp}}/j",
+        {"j/python/a.jsonl": BINARY, "j/port/a.jsonl": BINARY},
+        "utf-8",
+    ),
+    c(
+        "journal-unknown-format",
+        f"{PARITY} --journals {{tmp}}/j",
+        {"j/python/a.jsonl": '{"format": 9}\n', "j/port/a.jsonl": '{"format": 9}\n'},
+        expect="format",
+    ),
     c("parity-output-proc", "parity --python-sdk 0.38.0 --port {tmp} --output /proc/out", expect="--output"),
     c("parity-output-file", "parity --python-sdk 0.38.0 --port {tmp} --output {tmp}/f", {"f": "x"}, "not a directory"),
 ]
