@@ -113,7 +113,7 @@ class TelemetrySendRequest(RequestModel):
     sdk_version: str
     session_id: str
     # Required from 0.24.1 on; tinker 0.15-0.22 send no process id (their tinker/types/
-    # telemetry_send_request.py has none), and their telemetry must still be accepted (versions §11).
+    # telemetry_send_request.py has none), and their telemetry must still be accepted (versions §1).
     process_uuid: str | None = None
 
 

@@ -12,16 +12,65 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["validate_request_json"]
+__all__ = ["JsonTooDeepError", "load_json", "validate_request_json"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
+class JsonTooDeepError(ValueError):
+    """A JSON document nested deeper than any request needs (and than the parsers' recursion limits)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+# pydantic-core's JSON parser stops at this depth; Tinker's deepest request is under 10 levels.
+MAX_JSON_DEPTH = 200
+
+
+def load_json(raw: bytes | str) -> Any:
+    """``json.loads`` that refuses documents nested deeper than :data:`MAX_JSON_DEPTH` with
+    :class:`JsonTooDeepError` (a ``ValueError``), never a ``RecursionError`` here or in the code that
+    walks the value later (redaction, the journal); malformed text stays a ``ValueError``.
+    """
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise JsonTooDeepError from None
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise JsonTooDeepError
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests containers more than ``limit`` levels (level by level: no recursion)."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+    return False
+
+
+def _too_deep(exc: ValidationError) -> bool:
+    return any(e["type"] == "json_invalid" and "recursion limit" in str(e["msg"]) for e in exc.errors())
+
+
 def validate_request_json(model: type[M], raw: bytes) -> M:
-    """``raw`` validated as ``model``; raises pydantic's ValidationError (also for a body that is not JSON)."""
+    """``raw`` validated as ``model``; raises pydantic's ValidationError (also for a body that is not JSON),
+    or :class:`JsonTooDeepError` for a body nested deeper than :data:`MAX_JSON_DEPTH`."""
     try:
         return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
+        if _too_deep(exc):
+            raise JsonTooDeepError from None
         problem = exc
     try:
         body = json.loads(raw)

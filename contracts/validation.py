@@ -10,7 +10,6 @@ JSON with a ``detail``. Each violation is a sentence naming the field.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,7 @@ from tinker_harness.contracts import _sampling as smp
 from tinker_harness.contracts.catalogue import Endpoint
 from tinker_harness.contracts.proto import tinker_public_pb2 as pb
 from tinker_harness.contracts.proto_json import decode_proto
-from tinker_harness.contracts.request_json import validate_request_json
+from tinker_harness.contracts.request_json import JsonTooDeepError, load_json, validate_request_json
 from tinker_harness.contracts.tensor_codec import WireFormatError
 
 __all__ = ["Exchange", "ExchangeCheck", "check_exchange", "metric_key_problems"]
@@ -62,8 +61,8 @@ def _validate(model: type[BaseModel], body: Any, where: str) -> list[str]:
 
 def _json(raw: bytes, where: str) -> tuple[Any, list[str]]:
     try:
-        return json.loads(raw), []
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return load_json(raw), []
+    except ValueError as exc:
         return None, [f"{where} is not valid JSON: {exc}"]
 
 
@@ -94,6 +93,8 @@ def _check_request(ex: Exchange) -> list[str]:
         return []
     try:
         validate_request_json(ep.request, ex.request_body)
+    except JsonTooDeepError as exc:
+        return [f"request body is not valid JSON: {exc}"]
     except ValidationError as exc:
         _, not_json = _json(ex.request_body, "request body")
         return not_json or _problems(ep.request, exc, "request body")

@@ -94,10 +94,15 @@ class MockServer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def reset(self) -> None:
-        """Forget all Tinker state and the journal (configuration and clock stay)."""
+    def reset(self, *, keep_faults: bool = False, keep_clock: bool = False) -> None:
+        """Back to a fresh server: Tinker state, the journal and its counters, the fault plan and the
+        clock (to how it started), unless ``keep_faults``/``keep_clock``. The configuration stays."""
         self.state.reset()
         self.journal.clear()
+        if not keep_faults:
+            self.faults.clear()
+        if not keep_clock:
+            self.clock.reset()
 
     @property
     def jwt_mode(self) -> bool:

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tinker_harness.contracts.request_json import load_json
 from tinker_harness.mock_server.errors import ApiError
 from tinker_harness.mock_server.ids import key_fingerprint
 
@@ -42,8 +43,8 @@ def decode_jwt_claims(token: str) -> dict[str, Any] | None:
     if len(parts) != 3:
         return None
     try:
-        claims = json.loads(_unb64(parts[1]))
-    except (ValueError, UnicodeDecodeError):
+        claims = load_json(_unb64(parts[1]))
+    except ValueError:
         return None
     return claims if isinstance(claims, dict) else None
 

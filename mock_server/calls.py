@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from tinker_harness.contracts._base import WireModel
 from tinker_harness.contracts.catalogue import Endpoint
-from tinker_harness.contracts.request_json import validate_request_json
+from tinker_harness.contracts.request_json import JsonTooDeepError, load_json, validate_request_json
 from tinker_harness.mock_server.errors import ApiError, validation_error
 from tinker_harness.mock_server.exchange import ExchangeRecord
 
@@ -60,7 +60,9 @@ class Call:
         if not self.body:
             raise ApiError.bad_request("empty-body", f"{self.where} needs a JSON body")
         try:
-            return json.loads(self.body)
+            return load_json(self.body)
+        except JsonTooDeepError as exc:
+            raise ApiError.bad_request("json-too-deep", f"request body of {self.where}: {exc}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ApiError.bad_request(
                 "malformed-json", f"request body of {self.where} is not valid JSON: {exc}"
@@ -75,6 +77,8 @@ class Call:
             raise ApiError.bad_request("empty-body", f"{self.where} needs a JSON body")
         try:
             return validate_request_json(model, self.body)
+        except JsonTooDeepError as exc:
+            raise ApiError.bad_request("json-too-deep", f"request body of {self.where}: {exc}") from None
         except ValidationError as exc:
             body = self.json_body()  # a body that is not JSON is a 400 naming the parse error
             if not isinstance(body, dict):

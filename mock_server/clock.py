@@ -1,4 +1,4 @@
-"""The one clock every time-dependent behaviour of the server reads (issue: virtual clock).
+"""The one clock every time-dependent behaviour of the server reads.
 
 Long-poll deadlines, sequence-gap timeouts, TTLs, heartbeat expiry and injected delays all go
 through :class:`Clock`. By default it follows real time. Tests freeze it and call
@@ -34,6 +34,7 @@ class Clock:
         self._lock = threading.Lock()
         self._offset = 0.0
         self._frozen_at = frozen_at
+        self._initial_frozen_at = frozen_at
         self._timers: list[_Timer] = []
         self._abandoned = 0
         self._order = itertools.count()
@@ -56,6 +57,13 @@ class Clock:
         """Stop time at ``at`` (default: now). Frozen time moves only through ``advance``."""
         with self._lock:
             self._frozen_at = self._now_locked() if at is None else at
+        self._wake_due()
+
+    def reset(self) -> None:
+        """Back to how this clock started: real time, or frozen at the instant it was created with."""
+        with self._lock:
+            self._offset = 0.0
+            self._frozen_at = self._initial_frozen_at
         self._wake_due()
 
     def unfreeze(self) -> None:

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
+from tinker_harness.contracts.usage_errors import UsageError, check_output_file, port_number, validation_line
+
 __all__ = ["DEFAULT_API_KEY", "register"]
 
 DEFAULT_API_KEY = "tml-tinker-harness-local"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _serve(options: argparse.Namespace) -> int:
@@ -21,9 +35,11 @@ def _serve(options: argparse.Namespace) -> int:
     if options.replay_latency is not None:
         print("tinker-harness serve: --replay-latency needs --replay CASSETTE", file=sys.stderr)
         return 2
+    from pydantic import ValidationError
+
     from tinker_harness.mock_server.app import MockServer
-    from tinker_harness.mock_server.config import ConfigError, ServerConfig, load_config_file
-    from tinker_harness.mock_server.faults.plan import FaultPlan, FaultPlanError
+    from tinker_harness.mock_server.config import ServerConfig, load_config_file
+    from tinker_harness.mock_server.faults.plan import FaultPlan
     from tinker_harness.mock_server.runner import bind_socket, serve_forever
 
     overrides = {
@@ -33,6 +49,7 @@ def _serve(options: argparse.Namespace) -> int:
             ("port", options.port),
             ("seed", options.seed),
             ("journal_path", options.journal),
+            ("control_token", options.control_token),
         )
         if v is not None
     }
@@ -46,22 +63,19 @@ def _serve(options: argparse.Namespace) -> int:
             return 2
     try:
         config = load_config_file(options.config, **overrides) if options.config else ServerConfig(**overrides)
-    except ConfigError as exc:
-        print(f"tinker-harness serve: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        print(f"tinker-harness serve: invalid option: {exc}", file=sys.stderr)
-        return 2
-    try:
-        plan = FaultPlan.from_file(options.faults) if options.faults is not None else None
-    except FaultPlanError as exc:
-        print(f"tinker-harness serve: {exc}", file=sys.stderr)
-        return 2
+    except ValidationError as exc:
+        raise UsageError(validation_line(exc, "invalid option")) from None
+    plan = FaultPlan.from_file(options.faults) if options.faults is not None else None
+    if config.journal_path is not None:
+        check_output_file(Path(config.journal_path), "--journal")
     try:
         sock = bind_socket(config.host, config.port)
     except OSError as exc:
         print(f"tinker-harness serve: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         return 2
+    generated = config.control_token is None and not is_loopback(config.host)
+    if generated:  # anything bound beyond loopback is protected
+        config = config.model_copy(update={"control_token": secrets.token_urlsafe(24)})
     server = MockServer(config)
     if plan is not None:
         server.faults.load(plan)
@@ -73,6 +87,15 @@ def _serve(options: argparse.Namespace) -> int:
         print(f"  export TINKER_API_KEY=<one of the keys in {options.api_keys_file}>", flush=True)
     else:
         print(f"  export TINKER_API_KEY={DEFAULT_API_KEY}   # any key starting with 'tml-' is accepted", flush=True)
+    if not is_loopback(config.host):
+        print(
+            f"tinker-harness serve: warning: {config.host} is not loopback: the Tinker API is exposed to anyone who "
+            "can reach this port (the control API needs the control token)",
+            file=sys.stderr,
+            flush=True,
+        )
+    if generated:
+        print(f"  control token (Authorization: Bearer ...): {config.control_token}", flush=True)
     serve_forever(server, sock, log_level=options.log_level)
     return 0
 
@@ -80,6 +103,8 @@ def _serve(options: argparse.Namespace) -> int:
 def _openapi(options: argparse.Namespace) -> int:
     from tinker_harness.contracts.openapi import build_openapi
 
+    if options.output:
+        check_output_file(options.output, "--output")
     document = json.dumps(build_openapi(options.server_url), indent=2)
     if options.output:
         options.output.write_text(document + "\n", encoding="utf-8")
@@ -91,12 +116,18 @@ def _openapi(options: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="run the mock Tinker server")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind (default 4010; 0 picks a free port)")
+    serve.add_argument("--port", type=port_number, help="port to bind (default 4010; 0 picks a free port)")
     serve.add_argument("--seed", type=int, help="seed of ids, model init and unseeded sampling (default 0)")
     serve.add_argument("--config", type=Path, help="server config file (YAML or JSON)")
     serve.add_argument("--faults", type=Path, help="fault plan to load at start (YAML or JSON)")
     serve.add_argument("--journal", type=Path, help="append the redacted request journal to this JSONL file")
     serve.add_argument("--api-keys-file", type=Path, help="accept only the API keys in this file (one per line)")
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' on /_harness/control/ (default: none on loopback, "
+        "a generated one, printed once, on any other address)",
+    )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--replay", type=Path, metavar="CASSETTE", help="serve the answers recorded in this cassette")
     serve.add_argument(

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tinker_harness.contracts.usage_errors import UsageError, one_line, validation_line
 from tinker_harness.mock_server.generations import DEFAULT_CLIENT_CONFIG_BY_VERSION
 
 __all__ = ["BaseModelSpec", "ConfigError", "ServerConfig", "load_config_file"]
@@ -26,7 +27,7 @@ DEFAULT_BASE_MODELS = (
 )
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """A configuration file or value is invalid; the message names the file and field."""
 
 
@@ -81,6 +82,9 @@ class ServerConfig(BaseModel):
     journal_size: int = Field(default=10_000, ge=1)
     journal_path: Path | None = None
     validate_traffic: bool = True
+    # Token the control API (/_harness/control/) requires as ``Authorization: Bearer <token>``;
+    # None leaves it open (loopback only: ``serve`` sets one whenever it binds beyond loopback).
+    control_token: str | None = Field(default=None, min_length=16, repr=False)
     # Accepted API keys; None accepts any well-formed key (``tml-`` prefix, §12).
     api_keys: tuple[str, ...] | None = None
     # A session whose last heartbeat is this many clock seconds old expires (410, futures fail; §4.3).
@@ -114,8 +118,10 @@ def load_config_file(path: Path, **overrides: Any) -> ServerConfig:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML/JSON: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML/JSON: {one_line(str(exc))}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -123,5 +129,4 @@ def load_config_file(path: Path, **overrides: Any) -> ServerConfig:
     try:
         return ServerConfig.model_validate({**raw, **overrides})
     except ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
-        raise ConfigError(f"{path}: invalid config: {fields}") from None
+        raise ConfigError(validation_line(exc, f"{path}: invalid config")) from None

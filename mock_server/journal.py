@@ -105,8 +105,11 @@ class Journal:
         ]
 
     def clear(self) -> None:
+        """Forget every entry and restart ``total``; sequence numbers keep rising, so a ``since_seq``
+        taken before and the JSONL sink's lines stay unambiguous."""
         with self._lock:
             self._slots.clear()
+            self.total = 0
 
     def flush(self) -> None:
         """Wait until every exchange so far is in the JSONL sink."""

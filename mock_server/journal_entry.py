@@ -9,14 +9,14 @@ an entry is first read or written to disk, never on the request's path.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from google.protobuf.message import Message
 
 from tinker_harness.contracts.catalogue import endpoint_named
 from tinker_harness.contracts.proto_json import decode_proto, proto_to_json
+from tinker_harness.contracts.request_json import load_json
 from tinker_harness.contracts.tensor_codec import WireFormatError
 from tinker_harness.contracts.validation import Exchange, check_exchange
 from tinker_harness.mock_server.codec import decompress_body
@@ -74,6 +74,10 @@ class JournalEntry:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"journal entry has unknown keys {unknown}")
+        required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
         return cls(**data)
 
     def describe(self) -> str:
@@ -90,8 +94,8 @@ def _decode(raw: bytes, content_type: str, proto_type: type[Message] | None) -> 
         except WireFormatError as exc:
             return {"protobuf": proto_type.__name__, "undecodable": str(exc), "bytes": len(raw)}
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return load_json(raw)
+    except ValueError:  # not JSON, or nested too deep to walk
         return {"text": raw.decode("utf-8", errors="replace")[:4096], "bytes": len(raw)}
 
 

@@ -40,6 +40,10 @@ class MockTinker:
     def clock(self) -> Clock:
         return self.server.clock
 
+    def reset(self, *, keep_faults: bool = False, keep_clock: bool = False) -> None:
+        """A fresh server again (see :meth:`MockServer.reset`): state, journal, faults and clock."""
+        self.server.reset(keep_faults=keep_faults, keep_clock=keep_clock)
+
     def stop(self) -> None:
         if self._background is not None:
             self._background.stop()

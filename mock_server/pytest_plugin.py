@@ -4,7 +4,9 @@ Fixtures:
 
 * ``tinker_mock`` — a fresh server on a free loopback port for one test; yields :class:`MockTinker`.
 * ``tinker_mock_session`` — one server for the whole session (one per xdist worker); call
-  ``.server.reset()`` between tests if they must not see each other's state.
+  ``.reset()`` between tests if they must not see each other's state: it forgets the Tinker state,
+  the journal (``journal.total`` restarts at 0), the fault plan and clock changes;
+  ``reset(keep_faults=True, keep_clock=True)`` keeps those two.
 * ``tinker_mock_factory`` — start servers with your own :class:`~mock_server.config.ServerConfig`
   or :class:`~mock_server.clock.Clock`; all are stopped at teardown.
 * ``tinker_env`` — ``TINKER_BASE_URL``/``TINKER_API_KEY`` set for one test (through monkeypatch,
@@ -54,13 +56,27 @@ def _start(config: ServerConfig | None = None, clock: Clock | None = None, api_k
     return start_mock(config, clock, api_key or DEFAULT_TEST_KEY)
 
 
+def _retire(mock: MockTinker) -> None:
+    """Stop a per-test server and leave a tombstone on its port (:mod:`mock_server.tombstones`), so a
+    later test's argument-less ``tinker.RestClient()``, still bound to this server, fails fast with a
+    410 saying so instead of retrying a refused connection for minutes."""
+    from urllib.parse import urlsplit
+
+    from tinker_harness.mock_server.tombstones import leave_tombstone
+
+    parts = urlsplit(mock.base_url)
+    mock.stop()
+    if parts.hostname is not None and parts.port is not None:
+        leave_tombstone(parts.hostname, parts.port)
+
+
 @pytest.fixture
 def tinker_mock() -> Iterator[MockTinker]:
     mock = _start()
     try:
         yield mock
     finally:
-        mock.stop()
+        _retire(mock)
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +103,7 @@ def tinker_mock_factory() -> Iterator[Callable[..., MockTinker]]:
         yield factory
     finally:
         for mock in started:
-            mock.stop()
+            _retire(mock)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ goes through its :class:`ModelQueue` in ``seq_id`` order and settles a future.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -15,6 +14,7 @@ from google.protobuf.message import DecodeError
 
 from tinker_harness.contracts._checkpoints import ParsedCheckpointTinkerPath, parse_tinker_path
 from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.request_json import load_json
 from tinker_harness.mock_server.calls import Call
 from tinker_harness.mock_server.config import BaseModelSpec
 from tinker_harness.mock_server.errors import ApiError
@@ -184,7 +184,7 @@ def _model_and_seq(call: Call) -> tuple[str | None, int | None]:
             return None, None
         return head.model_id, head.seq_id
     try:
-        body = json.loads(call.body)
+        body = load_json(call.body)
     except ValueError:
         return None, None
     if not isinstance(body, dict):

@@ -1,4 +1,4 @@
-"""Parity gap reports between the official Python SDK and its ports (issue 8).
+"""Parity gap reports between the official Python SDK and its ports.
 
 * :mod:`reports.elixir` — tree-sitter extraction of an Elixir port's public surface.
 * :mod:`reports.mapping` — name normalisation, unit-aware constants, the overrides file.

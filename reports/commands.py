@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tinker_harness.contracts.usage_errors import check_output_dir, check_output_file
+
 __all__ = ["register"]
 
 
@@ -28,6 +30,8 @@ def _manifest(options: argparse.Namespace) -> int:
     from tinker_harness.scenarios.sdk_envs import SdkEnvError, interpreter_for
 
     target: Path = options.output or manifest_path(options.sdk_version)
+    if not options.check:
+        check_output_file(target, "--output")
     try:
         text = render(generate(options.sdk_version, interpreter_for(options.sdk_version, options.python)))
     except SdkEnvError as exc:
@@ -61,6 +65,7 @@ def _parity(options: argparse.Namespace) -> int:
         return _fail("parity", f"--journals {options.journals}: not a directory")
     if options.overrides is not None and not options.overrides.is_file():
         return _fail("parity", f"--overrides {options.overrides}: no such file")
+    check_output_dir(options.output, "--output")
     try:
         run = run_parity(
             options.python_sdk,

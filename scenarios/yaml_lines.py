@@ -101,6 +101,8 @@ def load_located_file(path: Path) -> Located:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioFileError(str(path), None, "", f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScenarioFileError(str(path), None, "", "not UTF-8 text") from None
     return load_located(text, str(path))
 
 

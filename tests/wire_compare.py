@@ -1,6 +1,7 @@
 """Comparing two journals of the same flow: endpoint order, request bodies and protocol headers, modulo ids.
 
-Normalisation removes what varies from run to run on either side: UUIDs (numbered by first appearance),
+Normalisation (:class:`mock_server.journal_normalise.JournalNormaliser`) removes what varies from run to run on
+either side: UUIDs (numbered by first appearance), timestamps, redaction tags,
 the reference client's version suffix, background heartbeats, the order in which a model's pipelined
 submissions arrive (compared in ``seq_id`` order, :func:`submissions_in_seq_id_order`), and where a
 pipelined future's polls fall among later submissions (:func:`polls_after_submission`).
@@ -15,11 +16,10 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from tinker_harness.mock_server.journal import JournalEntry
+from tinker_harness.mock_server.journal_normalise import JournalNormaliser
 
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Background traffic whose timing is not part of a flow (§4.3 heartbeats every 10 s).
 BACKGROUND = {"session_heartbeat"}
 # Headers whose values carry protocol meaning (§2.1, §7, §9.3); compared per request.
@@ -72,14 +72,6 @@ ALLOWED: dict[str, tuple[str, str, Rule]] = {
         _drop_rest_bootstrap,
     ),
 }
-
-
-def _walk(value: Any, fn: Callable[[str], str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _walk(v, fn) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_walk(v, fn) for v in value]
-    return fn(value) if isinstance(value, str) else value
 
 
 def polls_after_submission(entries: Sequence[JournalEntry]) -> list[JournalEntry]:
@@ -136,18 +128,16 @@ def submissions_in_seq_id_order(entries: Sequence[JournalEntry]) -> list[Journal
 def normalise(entries: Sequence[JournalEntry]) -> list[Row]:
     """Foreground rows, submissions by seq_id, polls after their submission, UUIDs numbered by first
     appearance, version suffix cut."""
-    names: dict[str, str] = {}
-
-    def text(value: str) -> str:
-        value = REFERENCE_SUFFIX.sub("", value)  # "0.38.0+tinker-harness-reference-client.0.1.0" -> "0.38.0"
-        return UUID.sub(lambda m: names.setdefault(m.group(0), f"<id{len(names)}>"), value)
+    # "0.38.0+tinker-harness-reference-client.0.1.0" -> "0.38.0"; ids numbered by first appearance.
+    normaliser = JournalNormaliser(number_ids=True, extra=lambda value: REFERENCE_SUFFIX.sub("", value))
+    text = normaliser.text
 
     rows = []
     for entry in polls_after_submission(submissions_in_seq_id_order(entries)):
         if entry.endpoint in BACKGROUND:
             continue
         headers = tuple((h, text(entry.request_headers[h])) for h in PROTOCOL_HEADERS if h in entry.request_headers)
-        body = json.dumps(_walk(entry.request_body, text), sort_keys=True, default=str)
+        body = json.dumps(normaliser.value(entry.request_body), sort_keys=True, default=str)
         path = text(entry.path + (f"?{entry.query}" if entry.query else ""))
         rows.append(Row(entry.method, entry.endpoint or entry.path, path, body, headers))
     return rows

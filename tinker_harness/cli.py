@@ -2,7 +2,9 @@
 
 Each command lives beside what it drives (``mock_server.commands``, ``reports.commands``, ...) and
 exposes ``register(subparsers)``; this module only wires them up. Bad flags or files get a one-line
-message on stderr and exit status 2.
+message on stderr and exit status 2: argparse errors through :class:`CliParser`, everything a command
+raises about its input (``UsageError``, ``OSError``, decoding and validation errors) here in :func:`main`
+through :func:`tinker_harness.contracts.usage_errors.describe`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from tinker_harness.contracts.usage_errors import describe
 from tinker_harness.mock_server import commands as server_commands
 from tinker_harness.mock_server.recording import commands as recording_commands
 from tinker_harness.reports import commands as report_commands
@@ -49,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_name(options: argparse.Namespace) -> str:
+    action = getattr(options, "cassette_command", None)
+    return f"tinker-harness {options.command}" + (f" {action}" if action else "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
     try:
@@ -56,6 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `tinker-harness openapi | head`
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the one place misuse becomes one line and exit 2 (contracts.usage_errors)
+        message = describe(exc)
+        if message is None:
+            raise
+        print(f"{_command_name(options)}: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The public surface of official SDK versions, as versioned data (issue 8, item 1).
+"""The public surface of official SDK versions, as versioned data.
 
 * :mod:`contracts.surface.model` — the manifest schema (pydantic).
 * :mod:`contracts.surface.sdk_introspect` — the introspector, run inside the target SDK's interpreter.

@@ -1,4 +1,4 @@
-"""Applying a fired fault to a call (issue: fault plans; protocol reference §6.3, §15.3).
+"""Applying a fired fault to a call (protocol reference §6.3, §15.3).
 
 Before the handler runs: the latency (on the server clock), then an HTTP status answer or a broken
 connection replaces the handler entirely. Poll-level actions (``try_again``, ``complete_metadata``,
@@ -8,11 +8,11 @@ call. ``fail`` on a submit endpoint lets the submit succeed and then fails the f
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse, Response
 
+from tinker_harness.contracts.request_json import load_json
 from tinker_harness.mock_server.calls import Call
 from tinker_harness.mock_server.connections import break_connection, transport_of
 from tinker_harness.mock_server.errors import ApiError
@@ -35,7 +35,7 @@ def _session_hint(server: MockServer, call: Call) -> str | None:
     body: Any = None
     if call.body and call.endpoint.request_encoding == "json":
         try:
-            body = json.loads(call.body)
+            body = load_json(call.body)
         except ValueError:
             body = None
     if isinstance(body, dict):

@@ -1,5 +1,5 @@
-"""Fault plans: declarative, seeded rules that make the mock misbehave on purpose (issue: fault plans;
-protocol reference §3, §6.3, §9.3, §15.3).
+"""Fault plans: declarative, seeded rules that make the mock misbehave on purpose
+(protocol reference §3, §6.3, §9.3, §15.3).
 
 A plan is a seed and an ordered list of rules. A rule says which calls it matches (endpoint,
 method, path glob, ``X-Tinker-Request-Type``, session, SDK version, the n-th matching call,
@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tinker_harness.contracts.catalogue import CATALOGUE
+from tinker_harness.contracts.usage_errors import UsageError, one_line, validation_line
 
 __all__ = [
     "Action",
@@ -43,7 +44,7 @@ __all__ = [
 ENDPOINT_NAMES = frozenset(e.name for e in CATALOGUE)
 
 
-class FaultPlanError(ValueError):
+class FaultPlanError(UsageError, ValueError):
     """A plan is invalid; the message names the file (if any), the rule and the field."""
 
 
@@ -149,15 +150,22 @@ _SHORTHAND_KINDS = ("status", "try_again", "complete_metadata", "fail", "expire"
 
 def _expand_action(raw: Any) -> Any:
     """``{"status": 410}`` / ``{"try_again": {...}}`` / ``{"transport": "reset"}`` -> ``{"kind": ...}``."""
-    if not isinstance(raw, dict) or "kind" in raw or len(raw) != 1:
+    if not isinstance(raw, dict) or "kind" in raw:
+        return raw
+    kinds = sorted(k for k in raw if k in _SHORTHAND_KINDS)
+    if len(kinds) > 1:
+        raise ValueError(f"a rule has one action, got {len(kinds)}: {', '.join(kinds)} (split it into rules)")
+    if len(raw) != 1:
         return raw
     ((kind, value),) = raw.items()
     if kind not in _SHORTHAND_KINDS:
         return raw
-    if kind == "status" and isinstance(value, int):
+    if kind == "status" and not isinstance(value, dict):
         return {"kind": "status", "status": value}
-    if kind == "transport" and isinstance(value, str):
+    if kind == "transport" and not isinstance(value, dict):
         return {"kind": "transport", "fault": value}
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"{kind}: expected a mapping of its fields, got {value!r}")
     return {"kind": kind, **(value or {})}
 
 
@@ -195,18 +203,27 @@ class FaultPlan(_Strict):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            problems = []
-            for error in exc.errors(include_url=False):
-                loc = ".".join(str(p) for p in error["loc"])
-                problems.append(f"{loc}: {error['msg']}")
-            raise FaultPlanError(f"{source}: invalid fault plan: " + "; ".join(problems)) from None
+            raise FaultPlanError(validation_line(exc, f"{source}: invalid fault plan")) from None
 
     @classmethod
-    def from_file(cls, path: Path) -> FaultPlan:
+    def from_file(cls, path: str | Path) -> FaultPlan:
+        """Read a YAML or JSON plan; an unreadable, non-UTF-8, malformed or empty file is a ``FaultPlanError``."""
+        path = Path(path)
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise FaultPlanError(f"{path}: cannot read fault plan: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise FaultPlanError(f"{path}: not UTF-8 text") from None
+        return cls.from_text(text, str(path))
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "fault plan") -> FaultPlan:
+        """Parse YAML (JSON is YAML) text; empty text is an error, not an empty plan."""
+        try:
+            raw = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise FaultPlanError(f"{path}: not valid YAML/JSON: {exc}") from None
-        return cls.parse(raw if raw is not None else {}, str(path))
+            raise FaultPlanError(f"{source}: not valid YAML/JSON: {one_line(str(exc))}") from None
+        if raw is None:
+            raise FaultPlanError(f"{source}: empty fault plan (write `rules: []` for a plan with no rules)")
+        return cls.parse(raw, source)

@@ -1,4 +1,4 @@
-"""Record live Tinker sessions and replay them (issue 9).
+"""Record live Tinker sessions and replay them.
 
 * Record: ``tinker-harness record`` (:class:`RecordingProxy`, any language) or in-process with
   vcrpy (:func:`use_cassette`, the ``tinker_cassette`` pytest marker).

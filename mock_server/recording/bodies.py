@@ -10,7 +10,6 @@ from the submit answer that handed out its ``request_id``.
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
@@ -20,6 +19,7 @@ from google.protobuf.message import Message
 from tinker_harness.contracts.catalogue import CATALOGUE, Endpoint, match_endpoint
 from tinker_harness.contracts.proto import tinker_public_pb2 as pb
 from tinker_harness.contracts.proto_json import decode_proto, proto_to_json
+from tinker_harness.contracts.request_json import load_json
 from tinker_harness.contracts.tensor_codec import WireFormatError
 
 __all__ = [
@@ -91,6 +91,6 @@ def json_or_none(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return load_json(body)
+    except ValueError:
         return None

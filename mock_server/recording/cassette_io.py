@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import yaml
 
+from tinker_harness.contracts.usage_errors import UsageError
 from tinker_harness.mock_server.recording.bodies import endpoint_of, is_protobuf
 from tinker_harness.mock_server.recording.cassette import (
     Annotation,
@@ -36,7 +37,7 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _WIDTH = 1 << 30  # one scalar per line: line numbers in `cassette check` point at whole values
 
 
-class CassetteError(ValueError):
+class CassetteError(UsageError, ValueError):
     """A cassette cannot be read or is malformed; the message names the file, line and field."""
 
 

@@ -9,8 +9,9 @@
     tinker-harness cassette to-scenario CASSETTE --out FILE [--id ID]
     tinker-harness serve --replay session.yaml [--host H] [--port P]
 
-Bad input (a malformed URL or cassette, an existing output without ``--force``, a port in use)
-is one line on stderr and exit status 2; ``cassette check`` exits 1 when it finds credentials.
+Bad input (a malformed URL or cassette, a file that is not a cassette, an existing output without
+``--force``, a port in use) is one line on stderr and exit status 2; ``cassette check`` exits 1
+when it finds credentials.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from tinker_harness.contracts.usage_errors import port_number
 
 __all__ = ["output_problem", "register", "serve_replay"]
 
@@ -81,22 +84,13 @@ def _record(options: argparse.Namespace) -> int:
 
 
 def _check(options: argparse.Namespace) -> int:
-    import yaml
-
+    from tinker_harness.mock_server.recording.cassette_io import read_cassette
     from tinker_harness.mock_server.recording.secrets_check import check_cassette
 
     found = 0
     for path in options.files:
-        try:
-            findings = check_cassette(path)
-        except OSError as exc:
-            return _fail("cassette check", f"{path}: cannot read: {exc.strerror}")
-        except UnicodeDecodeError:
-            return _fail("cassette check", f"{path}: not UTF-8 text")
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-            return _fail("cassette check", f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}")
+        read_cassette(path)  # a file that is not a cassette is misuse (CassetteError: exit 2), not "clean"
+        findings = check_cassette(path)
         for finding in findings:
             print(finding.describe(str(path)))
         if not findings:
@@ -123,6 +117,7 @@ def serve_replay(options: argparse.Namespace) -> int:
             ("--faults", options.faults),
             ("--journal", options.journal),
             ("--api-keys-file", options.api_keys_file),
+            ("--control-token", options.control_token),
         )
         if value is not None
     ]
@@ -161,7 +156,9 @@ def register(commands: Any) -> Any:
     record.add_argument("--upstream", required=True, help="base URL of the live Tinker service")
     record.add_argument("--out", required=True, type=Path, help="cassette file to write (YAML)")
     record.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    record.add_argument("--port", type=int, default=DEFAULT_RECORD_PORT, help="port (default 4011; 0 = free port)")
+    record.add_argument(
+        "--port", type=port_number, default=DEFAULT_RECORD_PORT, help="port (default 4011; 0 = free port)"
+    )
     record.add_argument("--scrub-field", action="append", default=[], help="also scrub this JSON/protobuf field")
     record.add_argument("--scrub-header", action="append", default=[], help="also scrub this header")
     record.add_argument("--force", action="store_true", help="overwrite an existing --out file")

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from starlette.types import Receive, Scope, Send
 
+from tinker_harness.contracts.request_json import load_json
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.recording.asgi import (
     HOP_BY_HOP,
@@ -137,8 +138,8 @@ def recorded_answer(
     body = response.body
     if matcher.bindings.recorded_ids and "json" in (response.header("content-type") or ""):
         try:
-            parsed = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            parsed = load_json(body)
+        except ValueError:
             parsed = None
         if parsed is not None:
             renamed = matcher.bindings.live_for(parsed)

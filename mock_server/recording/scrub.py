@@ -29,6 +29,7 @@ from urllib.parse import unquote
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
+from tinker_harness.contracts.request_json import load_json
 from tinker_harness.mock_server.recording.packing import pack, unpack
 from tinker_harness.mock_server.redaction import (
     REDACTION_TAG,
@@ -279,6 +280,6 @@ def _parse(body: bytes, message_type: type[Message] | None) -> Message | Any | N
             return None
         return message
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return load_json(body)
+    except ValueError:
         return None

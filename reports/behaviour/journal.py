@@ -1,4 +1,5 @@
-"""Load request journals (JSONL of :class:`mock_server.journal.JournalEntry`) and normalise them.
+"""Load request journals (JSONL of :class:`mock_server.journal_entry.JournalEntry`, read back with
+``JournalEntry.from_json``) and normalise them (:class:`mock_server.journal_normalise.JournalNormaliser`).
 
 Normalisation makes two adapters' runs of the same scenario comparable:
 
@@ -21,18 +22,17 @@ Normalisation makes two adapters' runs of the same scenario comparable:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tinker_harness.mock_server.journal_entry import JournalEntry
+from tinker_harness.mock_server.journal_normalise import JournalNormaliser
+
 __all__ = ["JournalError", "NormEntry", "load_journal", "normalise_value", "poll_outcome"]
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
-_REDACTED = re.compile(r"<redacted:[^>]*>")
+_NORMALISER = JournalNormaliser()
 _TRANSPORT = {"host", "content-length", "connection", "accept-encoding", "transfer-encoding", "date"}
-_REQUIRED = ("method", "path", "status", "request_headers")
 
 
 class JournalError(ValueError):
@@ -73,17 +73,14 @@ class NormEntry:
 
 
 def normalise_value(value: Any) -> Any:
-    if isinstance(value, str):
-        value = _REDACTED.sub("<redacted>", value)
-        value = _ISO.sub("<ts>", value)
-        return _UUID.sub("<id>", value)
-    if isinstance(value, list):
-        return [normalise_value(v) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"protobuf", "message"}:
-            return normalise_value(_json_view(str(value["protobuf"]), value["message"]))
-        return {str(k): normalise_value(v) for k, v in value.items()}
-    return value
+    """``value`` normalised; a decoded protobuf request is compared in its JSON shape (§7)."""
+    return _NORMALISER.value(value, _protobuf_view)
+
+
+def _protobuf_view(value: dict[str, Any]) -> Any | None:
+    if set(value) == {"protobuf", "message"}:
+        return _json_view(str(value["protobuf"]), value["message"])
+    return None
 
 
 def _json_view(message_type: str, message: Any) -> Any:
@@ -128,43 +125,40 @@ def _retry_after(headers: dict[str, str]) -> float | None:
     return None
 
 
-def _entry(path: Path, line: int, raw: dict[str, Any]) -> NormEntry:
-    missing = [k for k in _REQUIRED if k not in raw]
-    if missing:
-        raise JournalError(f"{path}:{line}: not a journal entry (missing {', '.join(missing)})")
-    raw_headers = {str(k).lower(): str(v) for k, v in dict(raw["request_headers"]).items()}
+def _entry(path: Path, line: int, entry: JournalEntry) -> NormEntry:
+    raw_headers = {str(k).lower(): str(v) for k, v in dict(entry.request_headers).items()}
     headers = {k: v for k, v in raw_headers.items() if k not in _TRANSPORT}
-    answer = {str(k).lower(): str(v) for k, v in dict(raw.get("response_headers") or {}).items()}
-    norm_path = normalise_value(str(raw["path"]))
-    endpoint = str(raw.get("endpoint") or f"{raw['method']} {norm_path}")
-    body = raw.get("request_body")
+    answer = {str(k).lower(): str(v) for k, v in dict(entry.response_headers or {}).items()}
+    norm_path = normalise_value(str(entry.path))
+    endpoint = str(entry.endpoint or f"{entry.method} {norm_path}")
+    body = entry.request_body
     message = body.get("message") if isinstance(body, dict) and set(body) == {"protobuf", "message"} else body
-    future = raw.get("future_request_id")
+    future = entry.future_request_id
     if future is None and endpoint == "retrieve_future" and isinstance(message, dict):
         future = message.get("request_id")
-    status = int(raw["status"])
-    fault = raw.get("fault")
+    status = int(entry.status)
+    fault = entry.fault
     if endpoint == "retrieve_future":
-        outcome = poll_outcome(status, raw.get("response_body"))
+        outcome = poll_outcome(status, entry.response_body)
     else:
         outcome = str(status)
     if fault is not None and ": transport" in str(fault):
         outcome = "fault"  # the connection broke (mock_server.faults: reset, empty or garbled answer)
-    declared = {raw.get("sdk_version"), headers.get("x-stainless-package-version")}
+    declared = {entry.sdk_version, headers.get("x-stainless-package-version")}
     if isinstance(message, dict):
         declared.add(message.get("sdk_version"))
     return NormEntry(
         file=f"{path.parent.name}/{path.name}",
         line=line,
-        timestamp=float(raw.get("timestamp") or 0.0),
+        timestamp=float(entry.timestamp or 0.0),
         endpoint=endpoint,
-        method=str(raw["method"]).upper(),
+        method=str(entry.method).upper(),
         path=norm_path,
         status=status,
         headers={k: normalise_value(v) for k, v in headers.items()},
         content_type=headers.get("content-type", "").split(";", 1)[0].strip(),
         body=normalise_value(body),
-        request_type=raw.get("request_type"),
+        request_type=entry.request_type,
         fault=fault,
         future=str(future) if future else None,
         idempotency_key=raw_headers.get("x-idempotency-key"),
@@ -183,6 +177,8 @@ def load_journal(path: Path) -> list[NormEntry]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise JournalError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise JournalError(f"{path}: not UTF-8 text") from None
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
@@ -192,5 +188,9 @@ def load_journal(path: Path) -> list[NormEntry]:
             raise JournalError(f"{path}:{number}: not JSON: {exc.msg}") from exc
         if not isinstance(raw, dict):
             raise JournalError(f"{path}:{number}: not a journal entry (a JSON object is expected)")
-        entries.append(_entry(path, number, raw))
+        try:
+            entry = JournalEntry.from_json(raw)
+        except ValueError as exc:
+            raise JournalError(f"{path}:{number}: not a journal entry ({exc})") from None
+        entries.append(_entry(path, number, entry))
     return entries

@@ -1,4 +1,4 @@
-"""``tinker-harness conform``: run the scenario catalogue against SDK adapters (issue 7).
+"""``tinker-harness conform``: run the scenario catalogue against SDK adapters.
 
     tinker-harness conform --adapter CMD [--adapter CMD ...] [--known-failing FILE|DIR]
                            [--scenarios PATTERN ...] [--tags CAP ...] [--jobs N] [--out DIR]
@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from tinker_harness.contracts.usage_errors import check_output_dir
+
 __all__ = ["register", "run_conform"]
 
 DEFAULT_OUT = Path("reports/output/conformance")  # git-ignored
@@ -29,7 +31,10 @@ def _fail(message: str) -> int:
 
 
 def _jobs(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of parallel scenarios (1-64), got {text!r}") from None
     if not 1 <= value <= 64:
         raise argparse.ArgumentTypeError(f"--jobs must be between 1 and 64, got {value}")
     return value
@@ -54,8 +59,10 @@ def run_conform(options: argparse.Namespace) -> int:
 
     if options.known_failing is not None and not options.known_failing.exists():
         return _fail(f"--known-failing {options.known_failing}: no such file or directory")
-    if options.journals is not None and options.journals.exists() and not options.journals.is_dir():
-        return _fail(f"--journals {options.journals}: not a directory")
+    # Output paths are checked before any scenario runs, not after the run.
+    check_output_dir(options.out, "--out")
+    if options.journals is not None:
+        check_output_dir(options.journals, "--journals")
     try:
         catalog = load_catalog(options.catalog or CATALOG_DIR)
         known = load_known_failing(options.known_failing)

@@ -1,4 +1,4 @@
-"""The conformance report: adapters × scenarios, with failures and the known-failing ratchet (issue 7).
+"""The conformance report: adapters × scenarios, with failures and the known-failing ratchet.
 
 Built from :class:`scenarios.conform.AdapterRun` results by :func:`build_report`; rendered as
 Markdown, HTML, JSON and JUnit XML by the sibling modules. ``outcome`` folds the ratchet into the

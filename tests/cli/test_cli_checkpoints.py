@@ -1,4 +1,4 @@
-"""``tinker checkpoint …`` — the official CLI, as a subprocess, against the mock (issue 5; protocol
+"""``tinker checkpoint …`` — the official CLI, as a subprocess, against the mock (protocol
 reference §13). JSON output is asserted field by field; table output by its visible text.
 """
 

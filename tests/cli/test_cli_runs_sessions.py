@@ -1,5 +1,5 @@
 """``tinker run …``, ``tinker model list``, ``tinker session export-trace`` and ``tinker auth status`` —
-the official CLI as a subprocess against the mock (issue 5; protocol reference §13).
+the official CLI as a subprocess against the mock (protocol reference §13).
 """
 
 from __future__ import annotations

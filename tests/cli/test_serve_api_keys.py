@@ -1,5 +1,5 @@
 """``tinker-harness serve --api-keys-file FILE``: only the listed keys are accepted; a bad file is
-refused at start without echoing its keys (issue 5 item 4; protocol reference §12).
+refused at start without echoing its keys (protocol reference §12).
 """
 
 from __future__ import annotations

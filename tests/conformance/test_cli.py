@@ -49,7 +49,12 @@ def test_an_unlisted_failure_exits_1_with_expected_and_observed(tmp_path: Path) 
     failure = case.find("failure")
     assert failure is not None and "§8.2" in failure.get("message", "")
     markdown = (out / "conformance.md").read_text()
-    assert "Expected:" in markdown and "Observed:" in markdown and "Protocol: §8.2, §16.9" in markdown
+    assert (
+        "Expected:" in markdown
+        and "Observed:" in markdown
+        and "Protocol: [§8.2](" in markdown
+        and "#s16.9)" in markdown
+    )
 
 
 def test_a_listed_failure_is_allowed(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ ALLOWED_DIFFERENCES: dict[str, str] = {
     # queue_state_reason is read from the body by the poll loop but missing from the SDK model.
     "TryAgainResponse:fields": "adds queue_state_reason, which api_future_impl reads (§6.2)",
     # SDK 0.24.1+ requires process_uuid; 0.15-0.22 send telemetry without it, and must not get a 422.
-    "TelemetrySendRequest:process_uuid": "optional: tinker 0.15-0.22 send no process_uuid (versions §11)",
+    "TelemetrySendRequest:process_uuid": "optional: tinker 0.15-0.22 send no process_uuid (versions §1)",
     # SDK classes are response BaseModels (extra ignored) although they only occur in requests.
     "SamplingParams:extra": "request sub-model: unknown sampling keys are rejected, not ignored",
     "SessionStartEvent:extra": "telemetry events are request bodies here: unknown keys rejected",

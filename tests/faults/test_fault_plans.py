@@ -191,3 +191,12 @@ def test_cli_refuses_a_bad_plan_file(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and str(plan) in done.stderr and "rules.0.action" in done.stderr
+
+
+def test_from_file_takes_a_str_or_a_path_and_an_empty_file_is_an_error(tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text("rules:\n  - action: {status: 503}\n", encoding="utf-8")
+    assert FaultPlan.from_file(str(plan_file)) == FaultPlan.from_file(plan_file)
+    plan_file.write_text("", encoding="utf-8")
+    with pytest.raises(FaultPlanError, match="empty fault plan"):
+        FaultPlan.from_file(str(plan_file))

@@ -53,3 +53,26 @@ def test_fixtures_work_under_xdist(pytester: pytest.Pytester, monkeypatch: pytes
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
+
+
+PITFALL_TESTS = """
+import tinker
+
+def test_first(tinker_env):
+    assert tinker.RestClient().get_server_capabilities().result().supported_models
+
+def test_second_reuses_the_first_server(tinker_env):
+    tinker.RestClient().get_server_capabilities().result()
+"""
+
+
+def test_an_argumentless_rest_client_in_a_later_test_fails_fast_naming_the_pitfall(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK keeps the first TINKER_BASE_URL for the process; the stopped server's port answers 410 saying so."""
+    monkeypatch.delenv("TINKER_BASE_URL", raising=False)
+    pytester.makepyfile(test_pitfall=PITFALL_TESTS)
+    # Without the tombstone the second test retries a refused connection for minutes: the timeout fails it.
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*410*was stopped when its test ended*pass base_url=tinker_mock.base_url*"])

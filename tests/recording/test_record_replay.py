@@ -1,4 +1,4 @@
-"""Record the official SDK's flow through `tinker-harness record`, then replay it without the upstream (issue 9).
+"""Record the official SDK's flow through `tinker-harness record`, then replay it without the upstream.
 
 The "live" service is a second mock with its own seed and a fault plan (try_again polls, 429s on a
 submit and on a sample), stopped before anything is replayed. One recording serves every test of

@@ -1,4 +1,4 @@
-"""Behavioural diff of the reference client against the official SDK 0.38.0 (issue 8 item 4, §20).
+"""Behavioural diff of the reference client against the official SDK 0.38.0 (§20).
 
 Both run the same flow (tests/twin_flows.py) against fresh, identically seeded mocks. The diff must
 show only what the reference client documents as different — its own version string, no telemetry,

@@ -1,35 +1,26 @@
 """Behavioural diff across SDK generations: official SDK 0.38.0 vs 0.15.0 running the same flow against
-the mock (issue 8 item 4; versions reference §0). The known protocol changes must appear as findings."""
+the mock (versions reference §0). The known protocol changes must appear as findings."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tinker
 from parity_support import write_jsonl
 
 from tinker_harness.mock_server.config import ServerConfig
 from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.reports.behaviour import diff_journals, load_journal
-from tinker_harness.scenarios.sdk_envs import ensure_sdk_env
+from tinker_harness.scenarios.sdk_flow import run_flow
 
 pytestmark = pytest.mark.sdk
-DRIVER = Path(__file__).resolve().parents[1] / "versions" / "sdk_flow_driver.py"
 
 
 def _journal(version: str, factory: Callable[..., MockTinker], home: Path) -> list[dict[str, Any]]:
     mock = factory(ServerConfig(seed=3))
-    python = sys.executable if version == tinker.__version__ else str(ensure_sdk_env(version))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINKER_")}
-    env.update(mock.env, HOME=str(home), HF_HUB_OFFLINE="1", TINKER_TELEMETRY="0")
-    done = subprocess.run([python, str(DRIVER)], capture_output=True, text=True, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_flow(version, mock.env["TINKER_BASE_URL"], mock.env["TINKER_API_KEY"], home=home)
     return [e.to_json() for e in mock.journal.entries()]
 
 

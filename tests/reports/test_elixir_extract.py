@@ -1,4 +1,4 @@
-"""The tree-sitter extractor on the fixture port (issue 8, item 2)."""
+"""The tree-sitter extractor on the fixture port."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Name, unit and scope rules between the Python SDK and an Elixir port (issue 8, item 3)."""
+"""Name, unit and scope rules between the Python SDK and an Elixir port."""
 
 from __future__ import annotations
 

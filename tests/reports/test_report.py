@@ -1,4 +1,4 @@
-"""``tinker-harness parity``: Markdown, HTML and JSON reports and the known-gaps ratchet (issue 8, item 5)."""
+"""``tinker-harness parity``: Markdown, HTML and JSON reports and the known-gaps ratchet."""
 
 from __future__ import annotations
 

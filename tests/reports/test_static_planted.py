@@ -1,4 +1,4 @@
-"""Static parity against a purpose-built Elixir port with planted gaps (issue 8, items 2 and 3).
+"""Static parity against a purpose-built Elixir port with planted gaps.
 
 Every planted gap is found with its severity and both sides' evidence lines, and nothing else is
 reported; overrides can map names and accept deviations.

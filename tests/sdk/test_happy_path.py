@@ -1,4 +1,4 @@
-"""The official tinker 0.38.0 SDK, unmodified, through its public API against the mock (issue: foundation).
+"""The official tinker 0.38.0 SDK, unmodified, through its public API against the mock.
 
 One flow per HTTP transport the SDK supports (pyqwest and httpx, chosen by the server's client
 config): LoRA training that lowers the loss, checkpoints, sampling, compute_logprobs, resuming from

@@ -1,4 +1,4 @@
-"""Non-text chunks and optimizer variants through the official SDK (issue 10 items 5 and 6).
+"""Non-text chunks and optimizer variants through the official SDK.
 
 Image, image-asset-pointer and DMel chunks occupy ``chunk.length`` positions (the SDK's count),
 read as ``IMAGE_TOKEN_ID`` / ``DMEL_TOKEN_ID`` by the tiny model (mock_server/chunks.py); misuse is

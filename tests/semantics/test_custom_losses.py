@@ -1,4 +1,4 @@
-"""Custom losses through the official SDK (issue 10 item 3; protocol §8.5, semantics §1.3).
+"""Custom losses through the official SDK (protocol §8.5, semantics §1.3).
 
 Client-side ``forward_backward_custom`` sends ``weights = −dLoss/dlogprobs`` to cross_entropy, so a
 torch transcription of each built-in loss must move the model exactly as the built-in does: that

@@ -1,4 +1,4 @@
-"""Forward/backward as the SDK really sends it (issue 10 item 2; protocol §7.1, §8.2, §8.3).
+"""Forward/backward as the SDK really sends it (protocol §7.1, §8.2, §8.3).
 
 - A call split into chunks (``fwdbwd_max_chunk_len``) arrives out of ``seq_id`` order (chunks 2..N
   first, chunk 1 last); the server runs them in ``seq_id`` order and their gradients add up, so the

@@ -1,4 +1,4 @@
-"""Built-in losses through the official SDK, checked against the documented formulas (issue 10 item 1).
+"""Built-in losses through the official SDK, checked against the documented formulas.
 
 For every loss of semantics §1.2 (docs/semantics.md) the server's ``loss:sum`` and per-token outputs must equal
 an independent numpy computation on logprobs read back through ``forward`` (and ``compute_logprobs``

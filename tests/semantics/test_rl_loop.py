@@ -1,4 +1,4 @@
-"""A small RL loop on the tiny model with every built-in RL loss (issue 10 item 1; semantics §1.2, §4).
+"""A small RL loop on the tiny model with every built-in RL loss (semantics §1.2, §4).
 
 Toy task: for each of six prompts a chosen token (the base model's most likely next token, read
 from ``topk_sample_logprobs``) earns reward 1, anything else 0. Each iteration samples 4 one-token

@@ -1,4 +1,4 @@
-"""Sampling extras through the official SDK (issue 10 item 4; protocol §5.1, §7.2, §9.3; semantics §4).
+"""Sampling extras through the official SDK (protocol §5.1, §7.2, §9.3; semantics §4).
 
 Every extra is checked for shape and for consistency with the others and with training-side
 logprobs: top-k rows are sorted and start at the argmax, target logprobs equal prompt logprobs of

@@ -52,6 +52,12 @@ def _post_json(path: str, body: Any) -> Callable[[Setup], httpx.Response]:
     return lambda s: s.http.post(path, json=body)
 
 
+def _deep(path: str, opening: bytes, closing: bytes, depth: int) -> Callable[[Setup], httpx.Response]:
+    """A JSON body nested ``depth`` levels deep (past the parsers' recursion limits: never a 500)."""
+    body = b'{"model_id": "m", "request_id": "r", "x": ' + opening * depth + b"1" + closing * depth + b"}"
+    return lambda s: s.http.post(path, content=body, headers={"content-type": "application/json"})
+
+
 def _optim(seq_id: int) -> Callable[[Setup], dict[str, Any]]:
     return lambda s: {"model_id": s.model_id, "seq_id": seq_id, "adam_params": {"learning_rate": 0.01}}
 
@@ -90,6 +96,25 @@ CASES: dict[str, tuple[Callable[[Setup], httpx.Response], int, str, str]] = {
         "not valid JSON",
     ),
     "empty-body": (lambda s: s.http.post("/api/v1/create_session"), 400, "empty-body", "needs a JSON body"),
+    "json-nested-past-the-parser": (
+        _deep("/api/v1/create_session", b"[", b"]", 100_000),
+        400,
+        "json-too-deep",
+        "deeper",
+    ),
+    "json-nested-past-pydantic": (_deep("/api/v1/get_info", b"[", b"]", 500), 400, "json-too-deep", "deeper"),
+    "json-objects-nested-deep": (
+        _deep("/api/v1/retrieve_future", b'{"a":', b"}", 5_000),
+        400,
+        "json-too-deep",
+        "deeper",
+    ),
+    "json-nested-in-protobuf-endpoint": (
+        _deep("/api/v1/forward_backward", b"[", b"]", 50_000),
+        400,
+        "json-too-deep",
+        "deeper",
+    ),
     "json-array": (_post_json("/api/v1/create_session", [1, 2]), 422, "invalid-body", "JSON object"),
     "invalid-utf8": (
         lambda s: s.http.post(

@@ -67,7 +67,7 @@ def _exit_of(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 
 def test_bad_flags_exit_2_with_a_message() -> None:
     done = _exit_of("serve", "--port", "not-a-port")
-    assert done.returncode == 2 and "invalid int value" in done.stderr
+    assert done.returncode == 2 and "expected a port number" in done.stderr
 
 
 def test_bad_config_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:

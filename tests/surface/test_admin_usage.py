@@ -1,4 +1,4 @@
-"""Billing usage, storage usage, the audit log and API-key endpoints (issue 5 item 6; protocol
+"""Billing usage, storage usage, the audit log and API-key endpoints (protocol
 reference §5 rows 42-46, §10 AdminClient).
 
 Usage is derived from the work the mock really did: the token counts must match the requests

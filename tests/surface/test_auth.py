@@ -1,5 +1,5 @@
 """Authentication: API keys, configured key lists, 401s, and JWT mode with refresh and whoami
-(issue 5 item 4; protocol reference §0 item 2, §2.2 ``WWW-Authenticate``, §12, §15).
+(protocol reference §0 item 2, §2.2 ``WWW-Authenticate``, §12, §15).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The legacy checkpoint archive flow (issue 5 item 3; versions reference §7 and §10 item 10).
+"""The legacy checkpoint archive flow (versions reference §7 and §10 item 10).
 
 ``tinker==0.30.4`` (the last SDK with ``get_checkpoint_archive_url``) runs in its own virtual
 environment (:func:`scenarios.sdk_envs.ensure_sdk_env`), in a subprocess, against a mock in this

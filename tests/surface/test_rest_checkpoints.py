@@ -1,5 +1,5 @@
 """Training runs and checkpoints through the official SDK's RestClient, with two API keys
-(issue 5 item 2; protocol reference §5 rows 25-36, §10, §15).
+(protocol reference §5 rows 25-36, §10, §15).
 
 State is put in place with :mod:`mock_server.state_setup` (real checkpoint bytes, no training);
 every read and change goes through ``tinker.RestClient`` and is checked on the wire. One key never

@@ -1,5 +1,5 @@
 """Session lifecycle: creation fields, heartbeats, expiry on the virtual clock, finish reasons
-(issue 5 item 1; protocol reference §4.2-§4.4, §5 rows 3-5, §15.3 "410 stops heartbeat").
+(protocol reference §4.2-§4.4, §5 rows 3-5, §15.3 "410 stops heartbeat").
 """
 
 from __future__ import annotations

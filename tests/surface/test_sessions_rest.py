@@ -1,5 +1,5 @@
 """Session REST through the official SDK: listing, keyset search, projects, access scopes and
-trace export (issue 5 item 1; protocol reference §5 rows 37-41, §10).
+trace export (protocol reference §5 rows 37-41, §10).
 """
 
 from __future__ import annotations

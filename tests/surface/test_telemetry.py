@@ -1,5 +1,5 @@
 """Telemetry ingestion: validated against the contract, stored per session, readable through the
-control-API handler (issue 5 item 5; protocol reference §5 row 24, §11).
+control-API handler (protocol reference §5 row 24, §11).
 """
 
 from __future__ import annotations
