@@ -50,6 +50,7 @@ def _serve(options: argparse.Namespace) -> int:
             ("seed", options.seed),
             ("journal_path", options.journal),
             ("control_token", options.control_token),
+            ("accept_any_base_model", options.accept_any_base_model or None),
         )
         if v is not None
     }
@@ -121,6 +122,11 @@ def register(commands: Any) -> None:
     serve.add_argument("--config", type=Path, help="server config file (YAML or JSON)")
     serve.add_argument("--faults", type=Path, help="fault plan to load at start (YAML or JSON)")
     serve.add_argument("--journal", type=Path, help="append the redacted request journal to this JSONL file")
+    serve.add_argument(
+        "--accept-any-base-model",
+        action="store_true",
+        help="train and sample any base model name, not only the served table (GET get_server_capabilities)",
+    )
     serve.add_argument("--api-keys-file", type=Path, help="accept only the API keys in this file (one per line)")
     serve.add_argument(
         "--control-token",

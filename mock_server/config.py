@@ -15,16 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tinker_harness.contracts.usage_errors import UsageError, one_line, validation_line
 from tinker_harness.mock_server.generations import DEFAULT_CLIENT_CONFIG_BY_VERSION
+from tinker_harness.mock_server.model_table import DEFAULT_BASE_MODELS
 
 __all__ = ["BaseModelSpec", "ConfigError", "ServerConfig", "load_config_file"]
-
-DEFAULT_BASE_MODELS = (
-    ("Qwen/Qwen3-8B", 32768),
-    ("Qwen/Qwen3-4B-Instruct-2507", 32768),
-    ("Qwen/Qwen3-30B-A3B", 32768),
-    ("meta-llama/Llama-3.2-1B", 131072),
-    ("meta-llama/Llama-3.1-8B-Instruct", 131072),
-)
 
 
 class ConfigError(UsageError, ValueError):
@@ -40,6 +33,8 @@ class BaseModelSpec(BaseModel):
     max_context_length: int = Field(default=32768, gt=0)
     trainable: bool = True
     sampleable: bool = True
+    # The chat format a client uses with it (tinker-cookbook's renderer names); not sent on the wire.
+    renderer: str | None = None
 
 
 class ServerConfig(BaseModel):
@@ -51,7 +46,8 @@ class ServerConfig(BaseModel):
     port: int = Field(default=4010, ge=0, le=65535)
     seed: int = 0
     base_models: tuple[BaseModelSpec, ...] = tuple(
-        BaseModelSpec(model_name=name, max_context_length=ctx) for name, ctx in DEFAULT_BASE_MODELS
+        BaseModelSpec(model_name=name, max_context_length=ctx, renderer=renderer)
+        for name, ctx, renderer in DEFAULT_BASE_MODELS
     )
     accept_any_base_model: bool = False
     # Fields merged over the defaults of ClientConfigResponse for every SDK (§4.1 step 2, §19).

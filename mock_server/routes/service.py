@@ -114,7 +114,7 @@ async def healthz(call: Call) -> Response:
 
 @handles("get_server_capabilities")
 async def get_server_capabilities(call: Call) -> Response:
-    models = [SupportedModel(**spec.model_dump()) for spec in call.server.config.base_models]
+    models = [SupportedModel(**spec.model_dump(exclude={"renderer"})) for spec in call.server.config.base_models]
     return ok(GetServerCapabilitiesResponse(supported_models=models))
 
 
