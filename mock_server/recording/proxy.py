@@ -37,7 +37,14 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from tinker_harness.mock_server.recording.asgi import HOP_BY_HOP, handle_lifespan, read_body, request_headers, send_json
+from tinker_harness.mock_server.recording.asgi import (
+    HOP_BY_HOP,
+    handle_lifespan,
+    read_body,
+    relay_response,
+    request_headers,
+    send_json,
+)
 from tinker_harness.mock_server.recording.cassette import (
     CASSETTE_FORMAT,
     Annotation,
@@ -147,7 +154,7 @@ class RecordingProxy:
                 )
             return
         notes: dict[str, Any] = {}
-        chunks = await self._relay(response, send, notes)
+        chunks = await relay_response(response, send, notes)
         raw = Interaction(
             RecordedRequest(scope["method"], url, _grouped(headers), body),
             RecordedResponse(
@@ -193,26 +200,6 @@ class RecordingProxy:
             if not (300 <= response.status_code < 400 and location):
                 return
             target = urljoin(target, location)
-
-    async def _relay(self, response: httpx.Response, send: Send, notes: dict[str, Any]) -> list[bytes]:
-        """Stream the upstream answer to the client chunk by chunk; return the raw chunks."""
-        headers = [
-            (k.lower().encode("latin-1"), v.encode("latin-1"))
-            for k, v in response.headers.multi_items()
-            if k.lower() not in HOP_BY_HOP
-        ]
-        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        chunks: list[bytes] = []
-        try:
-            async for chunk in response.aiter_raw():
-                chunks.append(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except httpx.HTTPError as exc:  # the upstream broke off mid-body; the client sees it short too
-            notes["upstream_error"] = f"{type(exc).__name__}: {exc}"
-        finally:
-            await response.aclose()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-        return chunks
 
     def _record(self, raw: Interaction) -> None:
         try:

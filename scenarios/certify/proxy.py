@@ -30,7 +30,14 @@ from starlette.types import Receive, Scope, Send
 from tinker_harness.contracts.catalogue import CATALOGUE, Endpoint
 from tinker_harness.mock_server.exchange import ExchangeRecord
 from tinker_harness.mock_server.journal import Journal
-from tinker_harness.mock_server.recording.asgi import HOP_BY_HOP, handle_lifespan, read_body, request_headers, send_json
+from tinker_harness.mock_server.recording.asgi import (
+    HOP_BY_HOP,
+    handle_lifespan,
+    read_body,
+    relay_response,
+    request_headers,
+    send_json,
+)
 from tinker_harness.mock_server.recording.bodies import (
     decode_content,
     endpoint_of,
@@ -153,28 +160,9 @@ class WatchingProxy:
             return
         raw.status = response.status_code
         raw.response_headers = list(response.headers.multi_items())
-        raw.response_body = await self._relay(response, send, raw.notes)
+        raw.response_body = b"".join(await relay_response(response, send, raw.notes))
         raw.seconds = time.perf_counter() - clock
         self._record(raw)
-
-    async def _relay(self, response: httpx.Response, send: Send, notes: dict[str, Any]) -> bytes:
-        headers = [
-            (k.lower().encode("latin-1"), v.encode("latin-1"))
-            for k, v in response.headers.multi_items()
-            if k.lower() not in HOP_BY_HOP
-        ]
-        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        chunks: list[bytes] = []
-        try:
-            async for chunk in response.aiter_raw():
-                chunks.append(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except httpx.HTTPError as exc:  # the server broke off mid-body; the client sees it short too
-            notes["upstream_error"] = f"{type(exc).__name__}: {exc}"
-        finally:
-            await response.aclose()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-        return b"".join(chunks)
 
     def _new_client(self) -> httpx.AsyncClient:
         self._client = httpx.AsyncClient(
