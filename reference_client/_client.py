@@ -219,20 +219,16 @@ class AsyncReferenceClient:
     async def abandon(self) -> None:
         """Stop heartbeats, cancel operations and release the connections *without* finishing the session,
         as a process that exits without ``close`` leaves it (the server expires it, §4.3); idempotent."""
-        if self._state is ClientState.CLOSED:
-            return
-        self._state = ClientState.CLOSED
-        try:
-            if self.heartbeat is not None:
-                await self.heartbeat.stop()
-            if self._context is not None:
-                await self._context.cancel_pending()
-        finally:
-            await self.transport.aclose()
+        await self._shut_down(finish=None)
 
     @api_method("ServiceClient.close")
     async def close(self, reason: FinishReason = "success", detail: str | None = None) -> None:
         """Cancel operations still running, finish the session, release the connections; idempotent."""
+        await self._shut_down(finish=(reason, detail))
+
+    async def _shut_down(self, finish: tuple[FinishReason, str | None] | None) -> None:
+        """Stop heartbeats, cancel operations, finish the session when ``finish`` is given (§4.4), and release
+        the connections; a second call does nothing."""
         if self._state is ClientState.CLOSED:
             return
         self._state = ClientState.CLOSED
@@ -241,6 +237,7 @@ class AsyncReferenceClient:
                 await self.heartbeat.stop()
             if self._context is not None:
                 await self._context.cancel_pending()
-                await finish_session(self.transport, self._context.session_id, reason, detail)
+                if finish is not None:
+                    await finish_session(self.transport, self._context.session_id, *finish)
         finally:
             await self.transport.aclose()
