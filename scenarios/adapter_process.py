@@ -20,9 +20,9 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tinker_harness.scenarios.protocol import PROTOCOL_VERSION, Hello, ResetAnswer, ResultMessage, StepMessage
 
@@ -74,6 +74,9 @@ def _not_json(line: bytes, waiting_for: str) -> AdapterProtocolError:
     return AdapterProtocolError(
         f"{waiting_for}: the adapter sent a line that is not JSON: {_quote(line)}; this looks like {cause}"
     )
+
+
+_Message = TypeVar("_Message", bound=BaseModel)
 
 
 def _first_problem(exc: ValidationError) -> str:
@@ -159,13 +162,17 @@ class AdapterProcess:
             raise AdapterProtocolError(f"{waiting_for}: the adapter sent {_quote(line)}, not a JSON object")
         return message
 
-    def hello(self, timeout: float = 60.0) -> Hello:
-        line = self._next_line(timeout, "the hello line")
-        message = self._decode(line, "hello")
+    def _receive(self, model: type[_Message], timeout: float, waiting_for: str, what: str) -> tuple[_Message, bytes]:
+        """The next line, decoded and validated as ``model``; an invalid one names ``what`` and the line."""
+        line = self._next_line(timeout, waiting_for)
+        message = self._decode(line, what.removeprefix("answer to "))
         try:
-            hello = Hello.model_validate(message)
+            return model.model_validate(message), line
         except ValidationError as exc:
-            raise AdapterProtocolError(f"invalid hello {_quote(line)}: {_first_problem(exc)}") from None
+            raise AdapterProtocolError(f"invalid {what} {_quote(line)}: {_first_problem(exc)}") from None
+
+    def hello(self, timeout: float = 60.0) -> Hello:
+        hello, _ = self._receive(Hello, timeout, "the hello line", "hello")
         if hello.protocol != PROTOCOL_VERSION:
             raise AdapterProtocolError(
                 f"the adapter speaks protocol {hello.protocol}; this runner speaks {PROTOCOL_VERSION}"
@@ -176,12 +183,7 @@ class AdapterProcess:
         """Send one step and wait for its result line."""
         what = f"step {step.id} ({step.op})"
         self._send(step.model_dump(mode="json", by_alias=True))
-        line = self._next_line(timeout, f"the result of {what}")
-        message = self._decode(line, f"result of {what}")
-        try:
-            result = ResultMessage.model_validate(message)
-        except ValidationError as exc:
-            raise AdapterProtocolError(f"invalid result of {what} {_quote(line)}: {_first_problem(exc)}") from None
+        result, line = self._receive(ResultMessage, timeout, f"the result of {what}", f"result of {what}")
         if result.id != step.id:
             raise AdapterProtocolError(
                 f"the adapter answered step {result.id} while {what} was waiting: {_quote(line)}"
@@ -191,12 +193,7 @@ class AdapterProcess:
     def reset(self, env: Mapping[str, str], timeout: float = 60.0) -> None:
         """End the scenario's clients and take ``env`` for the next one (adapters whose hello says ``reset``)."""
         self._send({"type": "reset", "env": dict(env)})
-        line = self._next_line(timeout, "the answer to reset")
-        message = self._decode(line, "reset")
-        try:
-            answer = ResetAnswer.model_validate(message)
-        except ValidationError as exc:
-            raise AdapterProtocolError(f"invalid answer to reset {_quote(line)}: {_first_problem(exc)}") from None
+        answer, _ = self._receive(ResetAnswer, timeout, "the answer to reset", "answer to reset")
         if not answer.ok:
             raise AdapterProtocolError(f"the adapter could not reset: {answer.error}")
 
