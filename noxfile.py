@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
 import shutil
 from pathlib import Path
 
@@ -132,9 +133,14 @@ def conformance_versions(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "-e", ".[test]")
     versions = [a for a in session.posargs if a[:1].isdigit()] or list(SDK_VERSIONS)
     pythons = session.run("python", "-m", "tinker_harness.scenarios.sdk_envs", *versions, silent=True)
+    # The SDK venvs have no torch; the custom-loss scenario borrows this session's.
+    torch = session.run(
+        "python", "-c", "import torch, pathlib; print(pathlib.Path(torch.__file__).parent.parent)", silent=True
+    )
+    adapter = "scenarios/adapters/python_sdk.py --torch-path " + shlex.quote(str(torch).strip())
     adapters = []
     for python in str(pythons).split():
-        adapters += ["--adapter", f"{python} scenarios/adapters/python_sdk.py"]
+        adapters += ["--adapter", f"{shlex.quote(python)} {adapter}"]
     session.run(
         "tinker-harness",
         "conform",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -121,6 +121,11 @@ class MockServer:
             response = error_response(
                 error, method=method, path=path, request_id=http_id, session_id=call.session_id if call else None
             )
+        except ClientDisconnect:  # the client went away mid-body (a process exiting): nobody reads the answer
+            exchange.notes["client_disconnected"] = "the client closed the connection before its body was read"
+            exchange.fault_changes_answer = True  # a partial body is not the client's request: nothing to check
+            gone = ApiError(499, "client-disconnected", f"the client closed the connection during {method} {path}")
+            response = error_response(gone, method=method, path=path, request_id=http_id, session_id=None)
         except Exception as exc:  # a bug in the mock: still JSON, still naming the exchange
             logger.exception("mock server failed on %s %s", method, path)
             bug = ApiError(

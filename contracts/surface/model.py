@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AssertedField",
     "CliArgument",
     "CliCommand",
     "CliOption",
@@ -200,9 +201,19 @@ class EndpointEncoding(_Frozen):
     location: Location
 
 
+class AssertedField(_Frozen):
+    """An optional field of a result type that the SDK's code asserts present (``assert x is not None``)."""
+
+    type: str
+    field: str
+    expression: str  # the assertion's test as written
+    location: Location
+
+
 class WireFacts(_Frozen):
     headers: list[HeaderUse] = []
     encodings: list[EndpointEncoding] = []
+    asserted: list[AssertedField] = []
 
 
 class SdkInfo(_Frozen):

@@ -2,12 +2,14 @@
 
 A :class:`WireProfile` keeps, from a :class:`~.model.SurfaceManifest`, only what crosses the wire
 or configures it: endpoints (method, path, the public methods that reach them), the body encoding
-and accepted result encodings per endpoint, the headers set, the fields of every pydantic type,
-the client-config keys (``ClientConfigResponse``), the behavioural constants, the environment
-variables, the CLI commands and the public client methods, each with its ``file:line`` in that
-wheel. Profiles of the versions in :data:`BREAK_POINTS` are stored in ``profiles/`` (generated
-with ``tinker-harness sdk-diff --write-profiles``, checked by the tests against the wheels);
-any other version is read from its wheel on demand (:mod:`.wheels`).
+and accepted result encodings per endpoint, the headers set, the fields of every pydantic type
+(with the optional result fields the SDK's code asserts present, and whether a type writes its
+own wire keys with a ``model_serializer``), the client-config keys (``ClientConfigResponse``),
+the behavioural constants, the environment variables, the CLI commands and the public client
+methods, each with its ``file:line`` in that wheel. Profiles of the versions in
+:data:`BREAK_POINTS` are stored in ``profiles/`` (generated with ``tinker-harness sdk-generations
+--write --profiles``, checked by the tests against the wheels); any other version is read from its
+wheel on demand (:mod:`.wheels`).
 """
 
 from __future__ import annotations
@@ -98,7 +100,8 @@ class FieldInfo(_Frozen):
 class TypeInfo(_Frozen):
     kind: str
     fields: dict[str, FieldInfo] = {}
-    custom_serializer: bool = False
+    custom_serializer: bool = False  # a model_serializer writes the wire keys (field names may not be them)
+    asserted: dict[str, str] = {}  # optional field -> where the SDK asserts it present
     at: str
 
 
@@ -145,10 +148,15 @@ def _content_encoding(text: str | None) -> str | None:
 
 def profile_of(manifest: SurfaceManifest) -> WireProfile:
     """The wire profile of one manifest (pure: the same manifest gives the same profile)."""
+    asserted: dict[str, dict[str, str]] = {}
+    for a in manifest.wire.asserted:
+        asserted.setdefault(a.type, {}).setdefault(a.field, _at(a.location))
     types = {
         t.name: TypeInfo(
             kind=t.kind,
             at=_at(t.location),
+            custom_serializer=t.custom_serializer,
+            asserted=asserted.get(t.name, {}),
             fields={
                 f.wire_name: FieldInfo(
                     annotation=f.annotation,

@@ -3,8 +3,9 @@
 Each :class:`Change` is classed for two audiences, each asked one question:
 
 * **servers**: does a server that serves SDK A have to change to serve SDK B? (B calls an endpoint
-  A did not, sends a field a strict server rejects, needs a response field, makes protobuf
-  mandatory, drops a client-config switch the server used ...)
+  A did not, sends a field a strict server rejects, needs a response field its types require or
+  its code asserts present, makes protobuf mandatory, drops a client-config switch the server
+  used ...)
 * **ports**: does a port (or any client) that speaks A fail against a server that serves only B?
   (an endpoint B no longer has, an encoding B no longer accepts, a request field B requires ...)
 
@@ -174,10 +175,12 @@ def _field_changes(name: str, kind: str, x: TypeInfo, y: TypeInfo) -> Iterator[C
     for wire in sorted(y.fields.keys() - x.fields.keys()):
         f = y.fields[wire]
         need = "required" if f.required else f"optional, default {f.default}"
+        if wire in y.asserted:
+            need += f"; the SDK asserts it present at {y.asserted[wire]}"
         if request:  # strict servers reject unknown keys; a required one a B-only server may demand
             servers, ports = B, (B if f.required else N)
-        else:  # B's strict parse needs a required field from the server
-            servers, ports = (B if f.required else N), N
+        else:  # B needs a required field from the server, or an optional one its code asserts present
+            servers, ports = (B if f.required or wire in y.asserted else N), N
         yield Change(
             category,
             "added",
@@ -225,6 +228,18 @@ def _field_changes(name: str, kind: str, x: TypeInfo, y: TypeInfo) -> Iterator[C
                 fx.at,
                 fy.at,
             )
+        elif not fy.required and (wire in x.asserted) != (wire in y.asserted):
+            yield _assertion_change(category, f"{name}.{wire}", x.asserted.get(wire), y.asserted.get(wire), fx.at)
+
+
+def _assertion_change(category: str, subject: str, in_a: str | None, in_b: str | None, field_at: str) -> Change:
+    """An optional result field B's code starts (or stops) asserting present: a server that leaves it
+    out serves A and fails B (the reverse breaks no one: B's server may still send it)."""
+    if in_b is not None:
+        text, servers, before, after = "optional, but now asserted present by the SDK", B, "optional", "asserted"
+        return Change(category, "changed", subject, text, servers, N, before, after, in_a or field_at, in_b)
+    text, before, after = "optional, no longer asserted present by the SDK", "asserted", "optional"
+    return Change(category, "changed", subject, text, N, N, before, after, in_a, field_at)
 
 
 def _noted(change: Change, x: TypeInfo, y: TypeInfo) -> Change:

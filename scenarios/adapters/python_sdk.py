@@ -10,7 +10,9 @@ It imports only the standard library and ``tinker`` (the JSON-lines loop is the 
 SDK version (docs/protocol-generations.md): 0.30+ finish sessions on close and stop heartbeats on
 410, 0.22+ pause on 402, 0.38 creates training clients from state with one ``load_weights``, and
 ``custom_loss`` needs torch. Unless the scenario requires ``custom_loss`` (``TINKER_HARNESS_REQUIRES``),
-torch is hidden from the SDK: it is optional for ``tinker`` and costs seconds of import time.
+torch is hidden from the SDK: it is optional for ``tinker`` and costs seconds of import time. An SDK
+venv without torch can borrow another interpreter's: ``python_sdk.py --torch-path DIR`` appends the
+site-packages holding it after the venv's own packages (``nox -s conformance_versions`` does).
 """
 
 from __future__ import annotations
@@ -453,7 +455,14 @@ def _close_holder(holder: Any, timeout: float = 15.0) -> None:
         close()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python_sdk.py", description="conformance adapter for the official SDK")
+    parser.add_argument("--torch-path", help="a site-packages holding torch, for an SDK venv without it")
+    options = parser.parse_args(argv)
+    if options.torch_path:
+        sys.path.append(options.torch_path)
     required = {r for r in os.environ.get("TINKER_HARNESS_REQUIRES", "").split(",") if r}
     has_torch = importlib.util.find_spec("torch") is not None
     if "custom_loss" not in required:

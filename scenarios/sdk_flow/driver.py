@@ -1,7 +1,8 @@
 """The end-to-end flow, written against the public API every SDK generation shares (0.15 → 0.38).
 
 Run with the interpreter of one SDK version's own virtual environment, against any Tinker server
-(``TINKER_BASE_URL`` and ``TINKER_API_KEY``); it may import only the standard library and that
+(``TINKER_BASE_URL`` and ``TINKER_API_KEY``; the base model from ``TINKER_HARNESS_FLOW_BASE_MODEL``,
+default ``Qwen/Qwen3-8B``); it may import only the standard library and that
 version's ``tinker`` (plus torch for the custom-loss step, from ``TINKER_HARNESS_FLOW_TORCH_PATH``,
 appended after the environment's own packages). Prints one JSON object with what the flow observed.
 Steps a version does not have (archive, finish, server-side custom losses, session search) are
@@ -27,7 +28,7 @@ if os.environ.get("TINKER_HARNESS_FLOW_TORCH_PATH"):
 import tinker  # noqa: E402
 from tinker import types  # noqa: E402
 
-BASE_MODEL = "Qwen/Qwen3-8B"
+BASE_MODEL = os.environ.get("TINKER_HARNESS_FLOW_BASE_MODEL", "Qwen/Qwen3-8B")
 SEQUENCES = [[300, 362, 262, 67, 88, 288, 261, 473, 489, 16], [43, 85, 263, 262, 420, 339, 462, 464, 68, 71]]
 PROMPT = [300, 362, 262]
 # Steps a variant leaves out, for an SDK defect the caller names (``TINKER_HARNESS_FLOW_SKIP=archive``).

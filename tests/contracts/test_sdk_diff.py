@@ -29,6 +29,8 @@ BREAKS = [
     ("0.24.1", "0.25.0", "endpoint", "removed", "POST /api/v1/forward", "ports"),
     ("0.24.1", "0.25.0", "client config", "removed", "proto_write_fwdbwd", "servers"),
     ("0.25.0", "0.26.0", "endpoint", "added", "POST /api/v1/cancel_future", "servers"),
+    # Optional in the type, asserted present by the sampling client: a server that omits it fails 0.26.
+    ("0.25.0", "0.26.0", "response field", "added", "UntypedAPIFuture.sample_sequence_ids", "servers"),
     ("0.26.0", "0.26.2", "endpoint", "added", "POST /api/v1/retrieve_futures", "servers"),
     ("0.26.2", "0.27.2", "endpoint", "added", "POST /api/v1/sessions/{session_id}/finish", "servers"),
     ("0.30.4", "0.33.1", "endpoint", "added", "POST /api/v1/join_sampling_session", "servers"),
@@ -75,6 +77,57 @@ def test_additions_are_not_breaking_for_ports_nor_removals_for_servers() -> None
     backwards = _diff("0.36.0", "0.33.1")  # the same pair read backwards swaps who breaks
     assert _find(backwards, "endpoint", "added", archive).servers == "breaking"
     assert _find(backwards, "endpoint", "removed", "POST /api/v1/create_custom_loss").ports == "breaking"
+
+
+def test_sample_sequence_ids_is_breaking_because_the_sdk_asserts_it_not_because_the_type_requires_it() -> None:
+    change = _find(_diff("0.25.0", "0.26.0"), "response field", "added", "UntypedAPIFuture.sample_sequence_ids")
+    assert "optional, default None; the SDK asserts it present at" in change.summary
+    at = load_profile("0.26.0").types["UntypedAPIFuture"].asserted["sample_sequence_ids"]
+    file, number = at.rsplit(":", 1)
+    text = (unpacked_wheel("0.26.0") / file).read_text(encoding="utf-8").splitlines()[int(number) - 1]
+    assert text.strip().startswith("assert sample_sequence_ids is not None")
+
+
+@pytest.mark.parametrize("version", ["0.15.0", "0.26.0", "0.38.0"])
+def test_every_asserted_field_cites_an_assertion_on_it(version: str) -> None:
+    root = unpacked_wheel(version)
+    asserted = {(t, f): at for t, info in load_profile(version).types.items() for f, at in info.asserted.items()}
+    assert asserted, "the SDK asserts some optional result field present in every version"
+    for (type_name, field_name), at in asserted.items():
+        file, number = at.rsplit(":", 1)
+        text = (root / file).read_text(encoding="utf-8").splitlines()[int(number) - 1].strip()
+        assert text.startswith("assert ") and " is not None" in text, (type_name, field_name, text)
+        assert not load_profile(version).types[type_name].fields[field_name].required
+
+
+def test_an_assertion_on_an_existing_optional_field_breaks_servers_only_when_it_starts() -> None:
+    b = load_profile("0.25.0")
+    model_data = b.types["ModelData"]
+    assert "model_name" in model_data.asserted
+    unasserted = model_data.model_copy(update={"asserted": {}})
+    a = b.model_copy(update={"version": "0.25.0-without", "types": {**b.types, "ModelData": unasserted}})
+    now = _find(diff_profiles(a, b), "response field", "changed", "ModelData.model_name")
+    assert (now.servers, now.ports) == ("breaking", "non-breaking")
+    assert now.at_b == model_data.asserted["model_name"] and now.summary.endswith("now asserted present by the SDK")
+    stopped = _find(diff_profiles(b, a), "response field", "changed", "ModelData.model_name")
+    assert (stopped.servers, stopped.ports) == ("non-breaking", "non-breaking")
+
+
+def test_a_type_that_writes_its_own_wire_keys_is_noted_on_its_field_changes() -> None:
+    assert load_profile("0.30.4").types["OptimStepRequest"].custom_serializer
+    assert not load_profile("0.27.2").types["OptimStepRequest"].custom_serializer
+    diff = _diff("0.27.2", "0.30.4")
+    for action, field_name in (("removed", "adam_params"), ("added", "optim_params")):
+        change = _find(diff, "request field", action, f"OptimStepRequest.{field_name}")
+        assert "writes its own wire keys (model_serializer), so check the body" in change.summary
+    assert not any("model_serializer" in c.summary for c in _diff("0.24.1", "0.25.0").changes)
+
+
+def test_checkpoint_storage_usage_is_called_from_0_33_1_and_public_from_0_36_0() -> None:
+    usage = "GET /api/v1/billing/usage/checkpoints/current"
+    assert _find(_diff("0.30.4", "0.33.1"), "endpoint", "added", usage).servers == "breaking"
+    public = _find(_diff("0.33.1", "0.36.0"), "method", "added", "RestClient.get_current_checkpoint_storage_usage")
+    assert (public.servers, public.ports) == ("non-breaking", "non-breaking")
 
 
 def test_a_version_against_itself_has_no_change() -> None:

@@ -21,23 +21,24 @@ GENERATOR = "contracts.surface.sdk_introspect"
 def introspect() -> dict[str, Any]:
     import tinker
 
-    from . import cli, clients, constants, endpoints, environ, models, wire
+    from . import asserted, cli, clients, constants, endpoints, environ, models, wire
     from ._common import SourceIndex
 
     index = SourceIndex.build()
     client_list = clients.collect(index)
     notes: list[str] = []
+    types = models.collect(index)
     return {
         "schema_version": 1,
         "sdk": {"name": "tinker", "version": tinker.__version__},
         "generator": GENERATOR,
         "clients": client_list,
-        "types": models.collect(index),
+        "types": types,
         "endpoints": endpoints.collect_all(index, client_list),
         "env_vars": environ.collect(index),
         "cli": cli.collect(notes),
         "constants": constants.collect(index, notes),
-        "wire": wire.collect(index),
+        "wire": {**wire.collect(index), "asserted": asserted.collect(index, types)},
         "notes": sorted(notes),
     }
 
