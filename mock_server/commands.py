@@ -1,4 +1,4 @@
-"""``tinker-harness serve`` and ``tinker-harness openapi``."""
+"""``tinker-harness serve``, ``tinker-harness offline-assets`` and ``tinker-harness openapi``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def _serve(options: argparse.Namespace) -> int:
             ("port", options.port),
             ("seed", options.seed),
             ("journal_path", options.journal),
+            ("tokenizers", options.tokenizers),
+            ("accept_any_base_model", options.accept_any_base_model or None),
         )
         if v is not None
     }
@@ -77,6 +79,23 @@ def _serve(options: argparse.Namespace) -> int:
     return 0
 
 
+def _offline_assets(options: argparse.Namespace) -> int:
+    from tinker_harness.mock_server.offline import write_offline_assets
+
+    try:
+        assets = write_offline_assets(options.directory, options.models)
+    except ValueError as exc:
+        print(f"tinker-harness offline-assets: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"tinker-harness offline-assets: cannot write {options.directory}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote offline Hub stand-ins to {assets.root}; run clients in {assets.datasets} with:", flush=True)
+    for name, value in assets.env.items():
+        print(f"  export {name}={value}")
+    return 0
+
+
 def _openapi(options: argparse.Namespace) -> int:
     from tinker_harness.contracts.openapi import build_openapi
 
@@ -97,6 +116,17 @@ def register(commands: Any) -> None:
     serve.add_argument("--faults", type=Path, help="fault plan to load at start (YAML or JSON)")
     serve.add_argument("--journal", type=Path, help="append the redacted request journal to this JSONL file")
     serve.add_argument("--api-keys-file", type=Path, help="accept only the API keys in this file (one per line)")
+    serve.add_argument(
+        "--accept-any-base-model",
+        action="store_true",
+        help="train and sample any base model name, not only the served table's (get_server_capabilities)",
+    )
+    serve.add_argument(
+        "--tokenizers",
+        choices=["builtin", "hub"],
+        help="builtin: every model uses the server's 512-token tokenizer (default); hub: each model uses its "
+        "family's stand-in tokenizer and get_info advertises its Hub id (see offline-assets)",
+    )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--replay", type=Path, metavar="CASSETTE", help="serve the answers recorded in this cassette")
     serve.add_argument(
@@ -106,6 +136,16 @@ def register(commands: Any) -> None:
         help="with --replay: answer after the recorded latency times SCALE (1 = as recorded; default: at once)",
     )
     serve.set_defaults(run=_serve)
+
+    assets = commands.add_parser(
+        "offline-assets",
+        help="write offline stand-ins of the Hub tokenizers and datasets clients such as tinker-cookbook load",
+    )
+    assets.add_argument("directory", type=Path, help="where to write them (created if missing)")
+    assets.add_argument(
+        "--models", nargs="+", metavar="MODEL", help="only these base models (default: every served Hub model)"
+    )
+    assets.set_defaults(run=_offline_assets)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the Tinker API")
     openapi.add_argument("--server-url", default="http://127.0.0.1:4010", help="server URL written into the document")

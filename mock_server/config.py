@@ -2,7 +2,7 @@
 
 Defaults describe a mock that behaves like the production service for the official SDK 0.38.0
 (protocol reference §16): plain API-key auth, long-polled futures answering before the SDK's 45 s
-read timeout, the SDK's default chunk limits, and a handful of base models.
+read timeout, the SDK's default chunk limits, and tinker-cookbook's table of base models.
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tinker_harness.mock_server.generations import DEFAULT_CLIENT_CONFIG_BY_VERSION
+from tinker_harness.mock_server.served_models import SERVED_MODELS
 
 __all__ = ["BaseModelSpec", "ConfigError", "ServerConfig", "load_config_file"]
 
-DEFAULT_BASE_MODELS = (
-    ("Qwen/Qwen3-8B", 32768),
-    ("Qwen/Qwen3-4B-Instruct-2507", 32768),
-    ("Qwen/Qwen3-30B-A3B", 32768),
-    ("meta-llama/Llama-3.2-1B", 131072),
-    ("meta-llama/Llama-3.1-8B-Instruct", 131072),
-)
+# The cookbook's model table and the names the SDK knows (mock_server.served_models).
+DEFAULT_BASE_MODELS = tuple((model.name, model.max_context_length) for model in SERVED_MODELS)
 
 
 class ConfigError(ValueError):
@@ -74,8 +70,12 @@ class ServerConfig(BaseModel):
     # Results larger than this are first answered with complete_metadata when allowed (§6.2 item 3).
     metadata_only_threshold_bytes: int = Field(default=4_000_000, ge=0)
     default_max_tokens: int = Field(default=16, ge=0)
-    # Directory advertised as model_data.tokenizer_id; None = the tokenizer shipped with the server.
+    # Advertised as model_data.tokenizer_id for every model; None = the model's own (see ``tokenizers``).
     tokenizer_id: str | None = None
+    # "builtin": every model uses the server's 512-token tokenizer, get_info advertises its directory.
+    # "hub": each served model uses its family's stand-in tokenizer and get_info advertises its Hub id;
+    # clients load it from the offline assets (``tinker-harness offline-assets``, mock_server.standin_tokenizer).
+    tokenizers: Literal["builtin", "hub"] = "builtin"
     journal_size: int = Field(default=10_000, ge=1)
     journal_path: Path | None = None
     validate_traffic: bool = True

@@ -1,0 +1,77 @@
+"""``write_offline_assets``: the Hub-cache tree, the dataset folders and the environment that selects them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinker_harness.mock_server.offline.datasets import write_datasets
+from tinker_harness.mock_server.offline.hub_cache import write_snapshot
+from tinker_harness.mock_server.offline.tokenizer_files import model_repo_files
+from tinker_harness.mock_server.served_models import SERVED_MODELS, ServedModel, served_model
+
+__all__ = ["OfflineAssets", "write_offline_assets"]
+
+
+@dataclass(frozen=True)
+class OfflineAssets:
+    """Where the stand-ins are; run clients with :attr:`env` and :attr:`datasets` as working directory."""
+
+    root: Path
+
+    @property
+    def hub_cache(self) -> Path:
+        return self.root / "hub"
+
+    @property
+    def datasets(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def hf_home(self) -> Path:
+        return self.root / "hf-home"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Hub files from the cache only, datasets from the working directory, nothing from the network."""
+        return {
+            "HF_HOME": str(self.hf_home),
+            "HF_HUB_CACHE": str(self.hub_cache),
+            "HF_HUB_OFFLINE": "1",
+            "HF_DATASETS_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+        }
+
+
+def _model_repos(model: ServedModel) -> dict[str, dict[str, bytes]]:
+    """The repositories a client loads for ``model``: its own, and its tokenizer's if that is another."""
+    repos = {model.name: model_repo_files(model, eos=model.family.eos(model.is_chat))}
+    if model.tokenizer_repo != model.name:
+        repos[model.tokenizer_repo] = model_repo_files(model, eos=model.eos)
+    return repos
+
+
+def write_offline_assets(root: Path, models: Iterable[str] | None = None) -> OfflineAssets:
+    """Write stand-ins for ``models`` (default: every served model whose tokenizer comes from the Hub).
+
+    Raises ``ValueError`` naming a model that is not served or whose tokenizer is not a Hub tokenizer.
+    """
+    chosen = [m for m in SERVED_MODELS if m.hub_tokenizer] if models is None else [_hub_model(n) for n in models]
+    assets = OfflineAssets(root.resolve())
+    for model in chosen:
+        for repo_id, files in _model_repos(model).items():
+            write_snapshot(assets.hub_cache, repo_id, files)
+    write_datasets(assets.datasets)
+    assets.hf_home.mkdir(parents=True, exist_ok=True)
+    return assets
+
+
+def _hub_model(name: str) -> ServedModel:
+    model = served_model(name)
+    if model is None:
+        raise ValueError(f"{name!r} is not a served model (see get_server_capabilities)")
+    if not model.hub_tokenizer:
+        raise ValueError(f"{name!r} is tokenized by tml-renderers, not from the Hugging Face Hub")
+    return model
