@@ -46,6 +46,14 @@ def _serve(options: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"tinker-harness serve: --api-keys-file: {exc}", file=sys.stderr)
             return 2
+    if options.completion_plan is not None:
+        from tinker_harness.mock_server.completion_plan import load_completion_plan
+
+        try:
+            overrides["completion_plan"] = load_completion_plan(options.completion_plan)
+        except ValueError as exc:
+            print(f"tinker-harness serve: --completion-plan {exc}", file=sys.stderr)
+            return 2
     try:
         config = load_config_file(options.config, **overrides) if options.config else ServerConfig(**overrides)
     except ConfigError as exc:
@@ -126,6 +134,13 @@ def register(commands: Any) -> None:
         choices=["builtin", "hub"],
         help="builtin: every model uses the server's 512-token tokenizer (default); hub: each model uses its "
         "family's stand-in tokenizer and get_info advertises its Hub id (see offline-assets)",
+    )
+    serve.add_argument(
+        "--completion-plan",
+        type=Path,
+        metavar="FILE",
+        help="a test double mixing scripted completions into sampling so RL rewards can rise (YAML or JSON; "
+        "offline-assets writes one for its gsm8k stand-in)",
     )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--replay", type=Path, metavar="CASSETTE", help="serve the answers recorded in this cassette")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tinker_harness.mock_server.completion_plan import CompletionPlan
 from tinker_harness.mock_server.generations import DEFAULT_CLIENT_CONFIG_BY_VERSION
 from tinker_harness.mock_server.served_models import SERVED_MODELS
 
@@ -76,6 +77,8 @@ class ServerConfig(BaseModel):
     # "hub": each served model uses its family's stand-in tokenizer and get_info advertises its Hub id;
     # clients load it from the offline assets (``tinker-harness offline-assets``, mock_server.standin_tokenizer).
     tokenizers: Literal["builtin", "hub"] = "builtin"
+    # A test double mixing scripted completions into sampling so RL rewards can rise (mock_server.completion_plan).
+    completion_plan: CompletionPlan | None = None
     journal_size: int = Field(default=10_000, ge=1)
     journal_path: Path | None = None
     validate_traffic: bool = True

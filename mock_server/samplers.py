@@ -25,6 +25,7 @@ import numpy as np
 from tinker_harness.contracts._sampling import SampleRequest, SamplingParams
 from tinker_harness.mock_server.calls import Call
 from tinker_harness.mock_server.chunks import json_input_tokens
+from tinker_harness.mock_server.completion_plan import scripted_completion
 from tinker_harness.mock_server.errors import ApiError
 from tinker_harness.mock_server.futures import FutureResult
 from tinker_harness.mock_server.ids import sampler_id_for
@@ -132,10 +133,12 @@ def _prefix_cache(model: LoraModel) -> PrefixCache:
 
 
 def sample_compute(
-    call: Call, model: LoraModel, request: SampleRequest, max_context: int, seed: int, vocabulary: ModelVocabulary
+    call: Call, base_model: str, model: LoraModel, request: SampleRequest, max_context: int, seed: int
 ) -> Compute:
     """The work of one ``asample``: completions, prompt-side extras, both result encodings."""
     settings = sampling_settings(request.sampling_params, call.server.config.default_max_tokens)
+    vocabulary = sampling_vocabulary(call, base_model, model)
+    plan = call.server.config.completion_plan
 
     def compute() -> FutureResult:
         prompt = json_input_tokens(request.prompt, "prompt", training=False)
@@ -152,6 +155,11 @@ def sample_compute(
         target = None
         if request.target_prompt_logprobs is not None:
             target = decode_target_ids(request.target_prompt_logprobs, len(prompt))
+        scripted = None
+        if plan is not None:
+            reference = base_sampling_model(base_model, model.vocab_size)
+            stop = request.sampling_params.stop
+            scripted = scripted_completion(plan, prompt, model, reference, vocabulary, stop)
         rows = sample(
             model,
             prompt,
@@ -161,6 +169,7 @@ def sample_compute(
             rng_factory=lambda i: np.random.default_rng([seed, i]),
             decode=vocabulary.decode,
             topk=request.topk_sample_logprobs,
+            scripted=scripted,
         )
         extras_seed = settings.seed if settings.seed is not None else seed
         outputs = prompt_outputs(model, prompt, request, target, extras_seed, settings.temperature)

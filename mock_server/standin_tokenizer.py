@@ -26,7 +26,7 @@ from tinker_harness.mock_server import tokenizer as builtin
 from tinker_harness.mock_server.served_models import ServedModel, served_model
 from tinker_harness.mock_server.token_families import FAMILIES, TokenFamily
 
-__all__ = ["BASE_VOCAB", "ModelVocabulary", "family_tokenizer", "model_vocabulary"]
+__all__ = ["BASE_VOCAB", "BUILTIN_VOCABULARY", "ModelVocabulary", "family_tokenizer", "model_vocabulary"]
 
 BASE_VOCAB = 1024
 CORPUS: Path = Path(__file__).resolve().parent / "data" / "corpus.txt"
@@ -39,6 +39,7 @@ class ModelVocabulary:
     vocab_size: int
     eos_token_id: int
     decode: Callable[[Sequence[int]], str]
+    encode: Callable[[str], list[int]]  # control-token text becomes its single token
     tokenizer_id: str | None  # what get_info advertises; None = the builtin tokenizer's directory
 
 
@@ -88,17 +89,25 @@ def _decoder(tokenizer: Tokenizer) -> Callable[[Sequence[int]], str]:
     return decode
 
 
+def _encoder(tokenizer: Tokenizer) -> Callable[[str], list[int]]:
+    def encode(text: str) -> list[int]:
+        return list(tokenizer.encode(text, add_special_tokens=False).ids)
+
+    return encode
+
+
 def _standin(model: ServedModel, family: TokenFamily) -> ModelVocabulary:
     tokenizer = family_tokenizer(family.name)
     return ModelVocabulary(
         vocab_size=tokenizer.get_vocab_size(with_added_tokens=True),
         eos_token_id=_token_id(tokenizer, model.eos),
         decode=_decoder(tokenizer),
+        encode=_encoder(tokenizer),
         tokenizer_id=model.tokenizer_repo,
     )
 
 
-BUILTIN_VOCABULARY = ModelVocabulary(builtin.VOCAB_SIZE, builtin.EOS_TOKEN_ID, builtin.decode, None)
+BUILTIN_VOCABULARY = ModelVocabulary(builtin.VOCAB_SIZE, builtin.EOS_TOKEN_ID, builtin.decode, builtin.encode, None)
 
 
 def model_vocabulary(base_model: str, *, hub_tokenizers: bool) -> ModelVocabulary:

@@ -26,6 +26,7 @@ __all__ = [
     "CachedAnswer",
     "CheckpointRecord",
     "IdempotencyCache",
+    "RecordedSequence",
     "SamplerRecord",
     "ServerState",
     "SessionRecord",
@@ -33,6 +34,14 @@ __all__ = [
 ]
 
 FinishReason = Literal["success", "errored", "interrupted"]
+
+
+@dataclass(frozen=True)
+class RecordedSequence:
+    """A sample kept for provenance checks (``record_stability_info``, mock_server.provenance)."""
+
+    prompt: tuple[int, ...]
+    sampled: tuple[int, ...]
 
 
 @dataclass
@@ -54,6 +63,7 @@ class SessionRecord:
     trace_requested_at: float | None = None
     trace_polls: int = 0
     expired_at: float | None = None  # set when heartbeats stopped for session_expiry_seconds
+    recorded_sequences: dict[str, RecordedSequence] = field(default_factory=dict)  # by sequence_id
 
 
 @dataclass

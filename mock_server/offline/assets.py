@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinker_harness.mock_server.offline.datasets import write_datasets
+from tinker_harness.mock_server.offline.datasets import gsm8k_completion_plan, write_datasets
 from tinker_harness.mock_server.offline.hub_cache import write_snapshot
 from tinker_harness.mock_server.offline.tokenizer_files import model_repo_files
 from tinker_harness.mock_server.served_models import SERVED_MODELS, ServedModel, served_model
@@ -31,6 +32,11 @@ class OfflineAssets:
     @property
     def hf_home(self) -> Path:
         return self.root / "hf-home"
+
+    @property
+    def completion_plan(self) -> Path:
+        """A completion plan answering the stand-in gsm8k's questions (``serve --completion-plan``)."""
+        return self.root / "completion-plan.json"
 
     @property
     def env(self) -> dict[str, str]:
@@ -64,6 +70,7 @@ def write_offline_assets(root: Path, models: Iterable[str] | None = None) -> Off
         for repo_id, files in _model_repos(model).items():
             write_snapshot(assets.hub_cache, repo_id, files)
     write_datasets(assets.datasets)
+    assets.completion_plan.write_text(json.dumps(gsm8k_completion_plan(), indent=1) + "\n", encoding="utf-8")
     assets.hf_home.mkdir(parents=True, exist_ok=True)
     return assets
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DATASET_REPOS", "TRAIN_ROWS", "write_datasets"]
+__all__ = ["DATASET_REPOS", "TRAIN_ROWS", "gsm8k_completion_plan", "write_datasets"]
 
 TRAIN_ROWS = 512
 TEST_ROWS = 64
@@ -123,3 +123,17 @@ def write_datasets(root: Path) -> list[Path]:
         (folder / "README.md").write_text(_card(repo, [{"name": config, "files": files}]), encoding="utf-8")
         folders.append(folder)
     return folders
+
+
+def gsm8k_completion_plan(probability: float = 0.25) -> dict[str, Any]:
+    """A completion plan (``ServerConfig.completion_plan``) answering every stand-in gsm8k question correctly.
+
+    Each answer is worked like the dataset's and ends in ``\\boxed{<number>}``, the form gsm8k graders check.
+    """
+    completions = []
+    for split, count in (("train", TRAIN_ROWS), ("test", TEST_ROWS)):
+        for row in _rows("openai/gsm8k", split, count):
+            working, number = row["answer"].split("\n#### ")
+            completion = f"{working.split(' = <<')[0]} = {number}. The answer is \\boxed{{{number}}}."
+            completions.append({"prompt_contains": row["question"], "completion": completion})
+    return {"probability": probability, "completions": completions}

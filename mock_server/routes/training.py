@@ -33,6 +33,7 @@ from tinker_harness.mock_server.errors import ApiError
 from tinker_harness.mock_server.futures import FutureResult
 from tinker_harness.mock_server.model import TrainableModel, UserInputError
 from tinker_harness.mock_server.model.custom import CustomLoss, compile_custom_loss
+from tinker_harness.mock_server.provenance import check_provenance
 from tinker_harness.mock_server.runs import live_session, lora_settings, register_run, submit_op, supported_base_model
 from tinker_harness.mock_server.state import TrainingRunRecord
 from tinker_harness.mock_server.tokenizer import TOKENIZER_DIR
@@ -117,6 +118,9 @@ def _fwdbwd_compute(call: Call, run: TrainingRunRecord, decoded: FwdBwdCall) -> 
             raise decoded.problem
         if not decoded.datums:
             raise UserInputError("data", "No data provided")
+        if decoded.spans is not None:
+            session = call.server.state.sessions[run.session_id]
+            check_provenance(decoded.datums, decoded.spans, session, decoded.loss_fn)
         objective: str | tiny.Objective = decoded.loss_fn
         if decoded.loss_fn == "custom":
             objective = _custom_objective(call, run, decoded.loss_fn_config)
