@@ -91,7 +91,7 @@ def _offline_assets(options: argparse.Namespace) -> int:
     from tinker_harness.mock_server.offline import write_offline_assets
 
     try:
-        assets = write_offline_assets(options.directory, options.models)
+        assets = write_offline_assets(options.directory, options.models, options.weights or ())
     except ValueError as exc:
         print(f"tinker-harness offline-assets: {exc}", file=sys.stderr)
         return 2
@@ -159,6 +159,13 @@ def register(commands: Any) -> None:
     assets.add_argument("directory", type=Path, help="where to write them (created if missing)")
     assets.add_argument(
         "--models", nargs="+", metavar="MODEL", help="only these base models (default: every served Hub model)"
+    )
+    assets.add_argument(
+        "--weights",
+        nargs="+",
+        metavar="MODEL",
+        help="also write these models' stand-in base weights (model.safetensors, ~9 MB each; for tools such as "
+        "tinker-cookbook's weights.build_lora_adapter)",
     )
     assets.set_defaults(run=_offline_assets)
 

@@ -99,6 +99,8 @@ class CheckpointRecord:
     user_metadata: dict[str, str] | None = None
     archive_requested_at: float | None = None  # legacy archive being prepared (versions §7)
     archive_polls: int = 0
+    # The export's files as stored when they are not derived from ``state`` (age-encrypted at save time).
+    sealed_files: dict[str, bytes] | None = None
 
     @property
     def checkpoint_id(self) -> str:

@@ -92,5 +92,5 @@ def test_the_flow_passes_for_every_sdk_generation(
     if generation == "0.38":
         assert out["archive"] == []
     else:
-        assert "adapter_model.npz" in out["archive"]
+        assert "adapter_model.safetensors" in out["archive"]
         assert mock.journal.entries(endpoint="checkpoint_archive")[0].status == 302
