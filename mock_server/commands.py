@@ -88,7 +88,7 @@ def _serve(options: argparse.Namespace) -> int:
 
 
 def _offline_assets(options: argparse.Namespace) -> int:
-    from tinker_harness.mock_server.offline import write_offline_assets
+    from tinker_harness.mock_server.offline.assets import write_offline_assets
 
     try:
         assets = write_offline_assets(options.directory, options.models, options.weights or ())

@@ -21,7 +21,7 @@ from typing import Any
 __all__ = ["DATASET_REPOS", "TRAIN_ROWS", "gsm8k_completion_plan", "write_datasets"]
 
 TRAIN_ROWS = 512
-TEST_ROWS = 64
+TEST_ROWS = 128
 DATASET_REPOS = ("HuggingFaceH4/no_robots", "openai/gsm8k", "Anthropic/hh-rlhf")
 
 _NAMES = ("Mira", "Tomas", "Ada", "Jonas", "Lena", "Omar", "Priya", "Sam", "Ines", "Kofi", "Yuki", "Elena")
