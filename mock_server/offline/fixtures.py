@@ -16,7 +16,6 @@ Only ``pytest`` is imported at module load; the harness's modules load when a fi
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,8 +80,3 @@ def tinker_offline_mock(tinker_offline_env: OfflineAssets, monkeypatch: pytest.M
         yield mock
     finally:
         mock.stop()
-
-
-def offline_env_for_subprocess(assets: OfflineAssets, mock: MockTinker) -> dict[str, str]:
-    """``os.environ`` plus everything a client subprocess needs to use ``assets`` and ``mock``."""
-    return {**os.environ, **assets.env, **mock.env}
