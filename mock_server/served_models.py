@@ -31,6 +31,8 @@ class ServedModel:
     model_type: str
     architecture: str
     vision: bool = False  # weights under model.language_model.*
+    # Revisions clients pin when they load this repository's tokenizer code (trust_remote_code).
+    pinned_revisions: tuple[str, ...] = ()
 
     @property
     def family(self) -> TokenFamily:
@@ -70,6 +72,11 @@ def _other(
     return ServedModel(name, family, renderer, renderer != "role_colon", vocab, 131072, *kind, vision)
 
 
+def _kimi(name: str, renderer: str, kind: tuple[str, str], revisions: tuple[str, ...]) -> ServedModel:
+    vision = kind != _KIMI2
+    return ServedModel(name, "kimi", renderer, True, 163840, 131072, *kind, vision, pinned_revisions=revisions)
+
+
 def _tml(name: str, renderer: str, vocab: int) -> ServedModel:
     return ServedModel(name, "tml", renderer, True, vocab, 131072, "tml", "TmlForCausalLM", vision=True)
 
@@ -81,6 +88,9 @@ _DS3, _DS4 = ("deepseek_v3", "DeepseekV3ForCausalLM"), ("deepseek_v4", "Deepseek
 _GPT_OSS = ("gpt_oss", "GptOssForCausalLM")
 _KIMI2, _KIMI25 = ("kimi_k2", "DeepseekV3ForCausalLM"), ("kimi_k25", "KimiK25ForConditionalGeneration")
 _GLM = ("glm_moe_dsa", "GlmMoeDsaForCausalLM")
+_K2_COOKBOOK, _K2_SDK = "a51ccc050d73dab088bf7b0e2dd9b30ae85a4e55", "612681931a8c906ddb349f8ad0f582cb552189cd"
+_K25_COOKBOOK, _K25_SDK = "2426b45b6af0da48d0dcce71bbce6225e5c73adc", "4d01dfe0332d63057c186e0b262165819efb6611"
+_K26 = "b5aabbfb20227ed42becbf5541dbffd213942c58"
 _NEMO, _NEMO_VL = ("nemotron_h", "NemotronHForCausalLM"), ("nemotron_h_omni", "NemotronHOmniForConditionalGeneration")
 
 SERVED_MODELS: tuple[ServedModel, ...] = (
@@ -116,10 +126,11 @@ SERVED_MODELS: tuple[ServedModel, ...] = (
     _other("deepseek-ai/DeepSeek-V4.1-Flash-1017", "deepseek", "deepseekv4_1", 129280, _DS4),
     _other("openai/gpt-oss-20b", "gpt_oss", "gpt_oss_no_sysprompt", 201088, _GPT_OSS),
     _other("openai/gpt-oss-120b", "gpt_oss", "gpt_oss_no_sysprompt", 201088, _GPT_OSS),
-    _other("moonshotai/Kimi-K2-Thinking", "kimi", "kimi_k2", 163840, _KIMI2),
-    _other("moonshotai/Kimi-K2.5", "kimi", "kimi_k25", 163840, _KIMI25, True),
-    _other("moonshotai/Kimi-K2.5-Text-Only", "kimi", "kimi_k25", 163840, _KIMI25, True),
-    _other("moonshotai/Kimi-K2.6", "kimi", "kimi_k26", 163840, _KIMI25, True),
+    # Kimi's tokenizer is remote code at revisions pinned by tinker-cookbook 0.6.1 and the SDK 0.38.0.
+    _kimi("moonshotai/Kimi-K2-Thinking", "kimi_k2", _KIMI2, (_K2_COOKBOOK, _K2_SDK)),
+    _kimi("moonshotai/Kimi-K2.5", "kimi_k25", _KIMI25, (_K25_COOKBOOK, _K25_SDK)),
+    _kimi("moonshotai/Kimi-K2.5-Text-Only", "kimi_k25", _KIMI25, ()),
+    _kimi("moonshotai/Kimi-K2.6", "kimi_k26", _KIMI25, (_K26,)),
     _tml("moonshotai/Kimi-K3", "kimi_k31_pro_max_reasoning", 163840),
     _tml("moonshotai/Kimi-K3.1-Pro", "kimi_k31_pro_max_reasoning", 163840),
     _other("zai-org/GLM-5.3", "glm", "glm5_3_max_reasoning", 154880, _GLM),

@@ -80,7 +80,8 @@ def write_offline_assets(root: Path, models: Iterable[str] | None = None, weight
         for repo_id, files in _model_repos(model).items():
             if repo_id == model.name and model.name in with_weights:
                 files = {**files, "model.safetensors": _base_weights_file(model)}
-            write_snapshot(assets.hub_cache, repo_id, files)
+            pinned = model.pinned_revisions if repo_id == model.name else ()
+            write_snapshot(assets.hub_cache, repo_id, files, pinned_revisions=pinned)
     write_datasets(assets.datasets)
     assets.completion_plan.write_text(json.dumps(gsm8k_completion_plan(), indent=1) + "\n", encoding="utf-8")
     assets.hf_home.mkdir(parents=True, exist_ok=True)

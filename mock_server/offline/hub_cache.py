@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 __all__ = ["repo_folder", "write_snapshot"]
@@ -22,13 +22,33 @@ def repo_folder(cache: Path, repo_id: str, repo_type: str = "model") -> Path:
     return cache / f"{repo_type}s--{repo_id.replace('/', '--')}"
 
 
-def write_snapshot(cache: Path, repo_id: str, files: Mapping[str, bytes], repo_type: str = "model") -> Path:
-    """Write ``files`` (path inside the repo -> content) as the ``main`` snapshot of ``repo_id``; return it."""
+def write_snapshot(
+    cache: Path,
+    repo_id: str,
+    files: Mapping[str, bytes],
+    repo_type: str = "model",
+    pinned_revisions: Sequence[str] = (),
+) -> Path:
+    """Write ``files`` (path inside the repo -> content) as the ``main`` snapshot of ``repo_id``; return it.
+
+    The same files also appear as the snapshots of ``pinned_revisions`` (commit hashes clients ask for
+    explicitly, as with ``revision=`` in ``from_pretrained``).
+    """
     folder = repo_folder(cache, repo_id, repo_type)
     revision = hashlib.sha1(
         b"".join(name.encode() + b"\0" + hashlib.sha256(content).digest() for name, content in sorted(files.items()))
     ).hexdigest()
+    for pinned in pinned_revisions:
+        _link_files(folder, folder / "snapshots" / pinned, files)
     snapshot = folder / "snapshots" / revision
+    _link_files(folder, snapshot, files)
+    refs = folder / "refs"
+    refs.mkdir(parents=True, exist_ok=True)
+    (refs / "main").write_text(revision, encoding="utf-8")
+    return snapshot
+
+
+def _link_files(folder: Path, snapshot: Path, files: Mapping[str, bytes]) -> None:
     for name, content in files.items():
         digest = hashlib.sha256(content).hexdigest()
         blob = folder / "blobs" / digest
@@ -45,7 +65,3 @@ def write_snapshot(cache: Path, repo_id: str, files: Mapping[str, bytes], repo_t
             target.symlink_to(os.path.relpath(blob, target.parent))
         except OSError:  # no symbolic links on this file system: a copy reads the same
             target.write_bytes(content)
-    refs = folder / "refs"
-    refs.mkdir(parents=True, exist_ok=True)
-    (refs / "main").write_text(revision, encoding="utf-8")
-    return snapshot

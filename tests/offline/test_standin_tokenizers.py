@@ -72,3 +72,16 @@ def test_the_sdk_tokenizer_is_the_models_own(offline_sdk: MockTinker) -> None:
         assert model is not None and training.get_info().model_data.tokenizer_id == model.tokenizer_repo
         ids = tokenizer.encode(TEXT, add_special_tokens=False)
         assert vocab.decode(ids) == TEXT  # what the server decodes stop strings with
+
+
+def test_kimi_tokenizers_load_as_remote_code_at_the_pinned_revisions(offline_sdk: MockTinker) -> None:
+    kimi = served_model("moonshotai/Kimi-K2-Thinking")
+    assert kimi is not None and kimi.pinned_revisions
+    for revision in (*kimi.pinned_revisions, None):
+        tokenizer = transformers.AutoTokenizer.from_pretrained(kimi.name, trust_remote_code=True, revision=revision)
+        assert type(tokenizer).__name__ == "TikTokenTokenizer" and tokenizer.eos_token == "<|im_end|>"
+        (token,) = tokenizer.encode("<|im_middle|>", add_special_tokens=False)
+    # The SDK loads Kimi K2.5 at its own pinned revision (and maps K2.5-Text-Only to it).
+    training = tinker.ServiceClient().create_lora_training_client(base_model="moonshotai/Kimi-K2.5", rank=4).result()
+    tokenizer = training.get_tokenizer()
+    assert len(tokenizer) == offline_sdk.server.vocabulary("moonshotai/Kimi-K2.5").vocab_size
