@@ -9,6 +9,7 @@ nox -s benchmarks   # speed and memory targets; writes reports/benchmarks/latest
 nox -s bench_skyrl_tx      # the mock against skyrl-tx, a real Tinker server (large venv, not in CI)
 nox -s fuzz         # property tests and schemathesis with a large budget and a random seed
 nox -s conformance_versions  # the scenario catalogue against every official SDK version
+nox -s cookbook     # tinker-cookbook 0.6.1's basic recipes, unmodified, offline against the mock
 """
 
 from __future__ import annotations
@@ -204,3 +205,22 @@ def certify_peers(session: nox.Session) -> None:
     127.0.0.1) over every verified SDK generation; writes reports/peers/. Not part of CI."""
     session.install(*CONSTRAINTS, "-e", ".[test]")
     session.run("python", "-m", "benchmarks.certify_peers", *session.posargs)
+
+
+COOKBOOK = "tinker-cookbook==0.6.1"
+
+
+@nox.session(python=PYTHON)
+def cookbook(session: nox.Session) -> None:
+    """tinker-cookbook's sl_basic, sl_loop, rl_basic, rl_loop and DPO recipes, resume, weights.download of an
+    encrypted export and build_lora_adapter, unmodified and offline against the mock (tests/cookbook).
+
+    The cookbook is installed without its dependencies (it declares tml-renderers, needed only for models the
+    mock serves with its own tokenizer); the ``cookbook`` extra holds the rest.
+    """
+    session.install(*CONSTRAINTS, "-e", ".[cookbook]", "pytest", "hypothesis")
+    session.install("--no-deps", COOKBOOK)
+    # One BLAS/OpenMP thread per process: the mock and a recipe share the CI machine's two cores.
+    threads = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {"TINKER_HARNESS_COOKBOOK": "1", **threads}
+    session.run("pytest", "tests/cookbook", "-p", "no:cacheprovider", *session.posargs, env=env)

@@ -16,6 +16,7 @@ from google.protobuf.message import DecodeError, Message
 
 from tinker_harness.contracts import tensor_codec as tc
 from tinker_harness.contracts.proto import tinker_public_pb2 as pb
+from tinker_harness.contracts.provenance import spans_from_proto, spans_view
 
 __all__ = ["PROTO_MESSAGES", "decode_proto", "proto_to_json"]
 
@@ -67,14 +68,17 @@ def _fwdbwd_request(m: pb.ForwardBackwardRequest) -> dict[str, Any]:
     data = []
     for i, d in enumerate(m.data):
         where = f"data[{i}]"
-        data.append(
-            {
-                "model_input": [_chunk(c, f"{where}.model_input[{j}]") for j, c in enumerate(d.model_input)],
-                "loss_fn_inputs": {
-                    k: _tensor(v, f"{where}.loss_fn_inputs[{k}]") for k, v in sorted(d.loss_fn_inputs.items())
-                },
-            }
-        )
+        view: dict[str, Any] = {
+            "model_input": [_chunk(c, f"{where}.model_input[{j}]") for j, c in enumerate(d.model_input)],
+            "loss_fn_inputs": {
+                k: _tensor(v, f"{where}.loss_fn_inputs[{k}]") for k, v in sorted(d.loss_fn_inputs.items())
+            },
+        }
+        for name in ("model_input_spans", "loss_fn_input_spans"):  # provenance (SDK 0.38), when sent
+            spans = spans_from_proto(getattr(d, name), f"{where}.{name}")
+            if spans:
+                view[name] = spans_view(spans)
+        data.append(view)
     config: dict[str, Any] = dict(sorted(m.loss_fn_config.items()))
     for key, value in sorted(m.loss_fn_config_v2.items()):
         config[key] = value.number if value.WhichOneof("value") == "number" else value.text

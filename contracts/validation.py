@@ -21,6 +21,7 @@ from tinker_harness.contracts import _sampling as smp
 from tinker_harness.contracts.catalogue import Endpoint
 from tinker_harness.contracts.proto import tinker_public_pb2 as pb
 from tinker_harness.contracts.proto_json import decode_proto
+from tinker_harness.contracts.provenance import datum_provenance_problems
 from tinker_harness.contracts.request_json import JsonTooDeepError, load_json, validate_request_json
 from tinker_harness.contracts.tensor_codec import WireFormatError
 
@@ -80,6 +81,8 @@ def _check_proto(message_type: type[Message], raw: bytes, where: str) -> list[st
         return [f"{where}: {exc}"]
     if isinstance(message, pb.ForwardBackwardOutput):
         return metric_key_problems(dict(message.metrics), where)
+    if isinstance(message, pb.ForwardBackwardRequest):
+        return [p for i, d in enumerate(message.data) for p in datum_provenance_problems(d, f"{where}: data[{i}]")]
     return []
 
 

@@ -40,6 +40,7 @@ from tinker_harness.mock_server.journal import Journal
 from tinker_harness.mock_server.observer import JournalMiddleware
 from tinker_harness.mock_server.runs import release_refused_seq_id
 from tinker_harness.mock_server.signed_urls import UrlSigner
+from tinker_harness.mock_server.standin_tokenizer import ModelVocabulary, model_vocabulary
 from tinker_harness.mock_server.state import CachedAnswer, ServerState
 
 __all__ = ["MockServer"]
@@ -103,6 +104,10 @@ class MockServer:
             self.faults.clear()
         if not keep_clock:
             self.clock.reset()
+
+    def vocabulary(self, base_model: str) -> ModelVocabulary:
+        """The tokenizer-side facts of ``base_model``'s model: vocabulary size, EOS, decoding, tokenizer id."""
+        return model_vocabulary(base_model, hub_tokenizers=self.config.tokenizers == "hub")
 
     @property
     def jwt_mode(self) -> bool:

@@ -25,6 +25,7 @@ from tinker_harness.contracts import tensor_codec as tc
 from tinker_harness.contracts._tensors import ForwardBackwardInput
 from tinker_harness.contracts.proto import tinker_public_pb2 as pb
 from tinker_harness.contracts.proto_json import decode_proto
+from tinker_harness.contracts.provenance import DatumSpans, spans_from_proto
 from tinker_harness.mock_server.chunks import json_input_tokens, proto_input_tokens
 from tinker_harness.mock_server.errors import ApiError
 from tinker_harness.mock_server.model import DatumArrays, UserInputError
@@ -51,6 +52,8 @@ class FwdBwdCall:
     datums: list[DatumArrays]
     # A problem of meaning found while decoding; the queued op fails its future with it (category user).
     problem: UserInputError | None = None
+    # Per datum, its provenance spans when it sent any (protobuf only; mock_server.provenance checks them).
+    spans: list[DatumSpans | None] | None = None
 
 
 def body_too_large(size: int, limit: int, what: str = "the request body") -> ApiError:
@@ -90,9 +93,15 @@ def decode_fwdbwd_proto(body: bytes) -> FwdBwdCall:
         for key, value in request.loss_fn_config_v2.items():
             config[key] = value.number if value.WhichOneof("value") == "number" else value.text
         datums = []
+        spans: list[DatumSpans | None] = []
         problem: UserInputError | None = None
         for i, d in enumerate(request.data):
             inputs = {k: tc.tensor_to_array(t, f"data[{i}].loss_fn_inputs[{k}]") for k, t in d.loss_fn_inputs.items()}
+            runs = DatumSpans(
+                tuple(spans_from_proto(d.model_input_spans, f"data[{i}].model_input_spans")),
+                tuple(spans_from_proto(d.loss_fn_input_spans, f"data[{i}].loss_fn_input_spans")),
+            )
+            spans.append(runs if runs.model_input or runs.loss_fn_inputs else None)
             try:
                 tokens = proto_input_tokens(d.model_input, f"data[{i}]")
             except UserInputError as exc:
@@ -101,7 +110,9 @@ def decode_fwdbwd_proto(body: bytes) -> FwdBwdCall:
             datums.append(DatumArrays(tokens=tokens, loss_fn_inputs=inputs))
     except tc.WireFormatError as exc:
         raise ApiError.bad_request("malformed-protobuf", str(exc)) from None
-    return FwdBwdCall(request.model_id, request.seq_id, request.loss_fn, config, request.forward_only, datums, problem)
+    return FwdBwdCall(
+        request.model_id, request.seq_id, request.loss_fn, config, request.forward_only, datums, problem, spans
+    )
 
 
 def decode_fwdbwd_json(model_id: str, seq_id: int | None, body: ForwardBackwardInput, forward_only: bool) -> FwdBwdCall:

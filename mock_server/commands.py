@@ -1,4 +1,4 @@
-"""``tinker-harness serve`` and ``tinker-harness openapi``."""
+"""``tinker-harness serve``, ``tinker-harness offline-assets`` and ``tinker-harness openapi``."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ def _serve(options: argparse.Namespace) -> int:
             ("seed", options.seed),
             ("journal_path", options.journal),
             ("control_token", options.control_token),
+            ("tokenizers", options.tokenizers),
             ("accept_any_base_model", options.accept_any_base_model or None),
         )
         if v is not None
@@ -61,6 +62,14 @@ def _serve(options: argparse.Namespace) -> int:
             overrides["api_keys"] = load_api_keys_file(options.api_keys_file)
         except (OSError, ValueError) as exc:
             print(f"tinker-harness serve: --api-keys-file: {exc}", file=sys.stderr)
+            return 2
+    if options.completion_plan is not None:
+        from tinker_harness.mock_server.completion_plan import load_completion_plan
+
+        try:
+            overrides["completion_plan"] = load_completion_plan(options.completion_plan)
+        except ValueError as exc:
+            print(f"tinker-harness serve: --completion-plan {exc}", file=sys.stderr)
             return 2
     try:
         config = load_config_file(options.config, **overrides) if options.config else ServerConfig(**overrides)
@@ -101,6 +110,23 @@ def _serve(options: argparse.Namespace) -> int:
     return 0
 
 
+def _offline_assets(options: argparse.Namespace) -> int:
+    from tinker_harness.mock_server.offline.assets import write_offline_assets
+
+    try:
+        assets = write_offline_assets(options.directory, options.models, options.weights or ())
+    except ValueError as exc:
+        print(f"tinker-harness offline-assets: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"tinker-harness offline-assets: cannot write {options.directory}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote offline Hub stand-ins to {assets.root}; run clients in {assets.datasets} with:", flush=True)
+    for name, value in assets.env.items():
+        print(f"  export {name}={value}")
+    return 0
+
+
 def _openapi(options: argparse.Namespace) -> int:
     from tinker_harness.contracts.openapi import build_openapi
 
@@ -134,6 +160,19 @@ def register(commands: Any) -> None:
         help="require 'Authorization: Bearer TOKEN' on /_harness/control/ (default: none on loopback, "
         "a generated one, printed once, on any other address)",
     )
+    serve.add_argument(
+        "--tokenizers",
+        choices=["builtin", "hub"],
+        help="builtin: every model uses the server's 512-token tokenizer (default); hub: each model uses its "
+        "family's stand-in tokenizer and get_info advertises its Hub id (see offline-assets)",
+    )
+    serve.add_argument(
+        "--completion-plan",
+        type=Path,
+        metavar="FILE",
+        help="a test double mixing scripted completions into sampling so RL rewards can rise (YAML or JSON; "
+        "offline-assets writes one for its gsm8k stand-in)",
+    )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--replay", type=Path, metavar="CASSETTE", help="serve the answers recorded in this cassette")
     serve.add_argument(
@@ -143,6 +182,23 @@ def register(commands: Any) -> None:
         help="with --replay: answer after the recorded latency times SCALE (1 = as recorded; default: at once)",
     )
     serve.set_defaults(run=_serve)
+
+    assets = commands.add_parser(
+        "offline-assets",
+        help="write offline stand-ins of the Hub tokenizers and datasets clients such as tinker-cookbook load",
+    )
+    assets.add_argument("directory", type=Path, help="where to write them (created if missing)")
+    assets.add_argument(
+        "--models", nargs="+", metavar="MODEL", help="only these base models (default: every served Hub model)"
+    )
+    assets.add_argument(
+        "--weights",
+        nargs="+",
+        metavar="MODEL",
+        help="also write these models' stand-in base weights (model.safetensors, ~9 MB each; for tools such as "
+        "tinker-cookbook's weights.build_lora_adapter)",
+    )
+    assets.set_defaults(run=_offline_assets)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the Tinker API")
     openapi.add_argument("--server-url", default="http://127.0.0.1:4010", help="server URL written into the document")

@@ -2,7 +2,7 @@
 
 Defaults describe a mock that behaves like the production service for the official SDK 0.38.0
 (protocol reference §16): plain API-key auth, long-polled futures answering before the SDK's 45 s
-read timeout, the SDK's default chunk limits, and a handful of base models.
+read timeout, the SDK's default chunk limits, and tinker-cookbook's table of base models.
 """
 
 from __future__ import annotations
@@ -14,10 +14,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tinker_harness.contracts.usage_errors import UsageError, one_line, validation_line
+from tinker_harness.mock_server.completion_plan import CompletionPlan
 from tinker_harness.mock_server.generations import DEFAULT_CLIENT_CONFIG_BY_VERSION
-from tinker_harness.mock_server.model_table import DEFAULT_BASE_MODELS
+from tinker_harness.mock_server.served_models import SERVED_MODELS
 
 __all__ = ["BaseModelSpec", "ConfigError", "ServerConfig", "load_config_file"]
+
+# The cookbook's model table and the names the SDK knows (mock_server.served_models): name, context length,
+# renderer family.
+DEFAULT_BASE_MODELS = tuple((model.name, model.max_context_length, model.renderer) for model in SERVED_MODELS)
 
 
 class ConfigError(UsageError, ValueError):
@@ -73,8 +78,14 @@ class ServerConfig(BaseModel):
     default_max_tokens: int = Field(default=16, ge=0)
     # Request bodies above this many bytes (as sent, and once decompressed) are refused with 413 unread.
     max_request_bytes: int = Field(default=128 * 1024 * 1024, ge=1024)
-    # Directory advertised as model_data.tokenizer_id; None = the tokenizer shipped with the server.
+    # Advertised as model_data.tokenizer_id for every model; None = the model's own (see ``tokenizers``).
     tokenizer_id: str | None = None
+    # "builtin": every model uses the server's 512-token tokenizer, get_info advertises its directory.
+    # "hub": each served model uses its family's stand-in tokenizer and get_info advertises its Hub id;
+    # clients load it from the offline assets (``tinker-harness offline-assets``, mock_server.standin_tokenizer).
+    tokenizers: Literal["builtin", "hub"] = "builtin"
+    # A test double mixing scripted completions into sampling so RL rewards can rise (mock_server.completion_plan).
+    completion_plan: CompletionPlan | None = None
     journal_size: int = Field(default=10_000, ge=1)
     journal_path: Path | None = None
     validate_traffic: bool = True

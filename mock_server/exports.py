@@ -1,7 +1,9 @@
 """The files a checkpoint download consists of (protocol reference §13, versions §7).
 
-An export (``external_weights_urls``) lists ``adapter_config.json`` and ``adapter_model.npz``; the
-legacy archive endpoint serves one ``.tar.gz`` holding the same two files, the checkpoint's whole
+An export (``external_weights_urls``) lists ``adapter_config.json`` and ``adapter_model.safetensors``
+in the layout PEFT reads (:mod:`mock_server.peft_layout`), or their age-encrypted ``.age`` forms
+when the export was saved with recipients (:mod:`mock_server.age_encryption`); the legacy archive
+endpoint serves one ``.tar.gz`` holding the same files, the checkpoint's whole
 stored state as ``checkpoint_state.npz`` (weights and, for ``weights/`` checkpoints, optimizer
 state: :meth:`TrainingState.from_bytes` reads it back) and the empty ``checkpoint_complete``
 marker the real archives carry (the 0.30 CLI's ``push-hf`` looks for it). All are built from the
@@ -15,10 +17,13 @@ import io
 import json
 import tarfile
 
+from safetensors.numpy import save as save_safetensors
+
 from tinker_harness.mock_server.model import TrainingState
+from tinker_harness.mock_server.peft_layout import adapter_config, adapter_tensors
 from tinker_harness.mock_server.state import CheckpointRecord
 
-__all__ = ["ARCHIVE_NAME", "archive_bytes", "archive_files", "export_files"]
+__all__ = ["ARCHIVE_NAME", "archive_bytes", "archive_files", "export_files", "plain_export_files"]
 
 ARCHIVE_NAME = "archive.tar.gz"
 STATE_NAME = "checkpoint_state.npz"
@@ -26,23 +31,19 @@ COMPLETE_MARKER = "checkpoint_complete"
 
 
 def export_files(record: CheckpointRecord) -> dict[str, bytes]:
-    """File name -> content of a checkpoint's download."""
+    """File name -> content of a checkpoint's download (the encrypted files of an encrypted export)."""
+    if record.sealed_files is not None:
+        return dict(record.sealed_files)
+    return plain_export_files(record)
+
+
+def plain_export_files(record: CheckpointRecord) -> dict[str, bytes]:
+    """``adapter_config.json`` and ``adapter_model.safetensors`` of the checkpoint's weights, in PEFT layout."""
     state = TrainingState.from_bytes(record.state)
-    lora = state.lora_config
-    config = {
-        "peft_type": "LORA",
-        "base_model_name_or_path": state.base_model,
-        "r": lora.rank,
-        "lora_alpha": 32,
-        "target_modules": [
-            g for g, on in (("mlp", lora.train_mlp), ("attn", lora.train_attn), ("unembed", lora.train_unembed)) if on
-        ],
-        "tinker_path": record.tinker_path,
-        "weights_format": "numpy-npz",
-    }
+    config = adapter_config(state.base_model, state.lora_config, tinker_path=record.tinker_path)
     return {
-        "adapter_config.json": json.dumps(config, indent=2, sort_keys=True).encode(),
-        "adapter_model.npz": state.weights.to_npz_bytes(),
+        "adapter_config.json": (json.dumps(config, indent=2, sort_keys=True) + "\n").encode(),
+        "adapter_model.safetensors": save_safetensors(adapter_tensors(state.weights, state.lora_config)),
     }
 
 

@@ -13,6 +13,9 @@ Fixtures:
   so nothing leaks into other tests).
 * ``@pytest.mark.tinker_cassette(path, record_mode=...)`` and the ``tinker_cassette`` fixture —
   record a test's Tinker traffic into a scrubbed cassette, or replay it (``mock_server.recording``).
+* ``tinker_offline_assets``, ``tinker_offline_env``, ``tinker_offline_mock`` — run code that loads
+  tokenizers and datasets from the Hugging Face Hub (tinker-cookbook) offline against the mock
+  (``mock_server.offline.fixtures``).
 
 Nothing global is set: each server binds its own port and keeps its own state. Importing this module
 is cheap: the server's modules load when a fixture is first used. Outside pytest, start a server with
@@ -27,6 +30,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 # The cassette marker's hook and fixtures; they import vcrpy only for a test that carries the marker.
+from tinker_harness.mock_server.offline.fixtures import (  # noqa: F401
+    add_ini_options,
+    tinker_offline_assets,
+    tinker_offline_env,
+    tinker_offline_mock,
+)
 from tinker_harness.mock_server.recording.pytest_cassette import (  # noqa: F401
     pytest_configure,
     tinker_cassette,
@@ -48,6 +57,10 @@ def __getattr__(name: str) -> Any:
 
         return getattr(local, name)
     raise AttributeError(name)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_ini_options(parser)
 
 
 def _start(config: ServerConfig | None = None, clock: Clock | None = None, api_key: str | None = None) -> MockTinker:

@@ -7,9 +7,10 @@ draws ``num_samples`` independent completions (sample ``i`` uses the generator
 ``default_rng([seed, i])``, ``seed`` = ``sampling_params.seed`` or a per-request random one);
 prompt-side extras (prompt logprobs, top-k, target logprobs, alternative tokens; ``sample_extras``)
 come from one prefill of the same model, so ``compute_logprobs`` agrees with the training side's
-per-token logprobs. Stop strings are matched on the shipped tokenizer's decoding of the generated
-tokens. ``prompt_cache_hit_tokens`` comes from a prefix cache per sampler model
-(``model.prefix_cache``): inflight samplers see fresh weights each request and so never hit.
+per-token logprobs. EOS and stop strings are the model's own tokenizer's (``sampling_vocabulary``):
+stop strings are matched on its decoding of the generated tokens. ``prompt_cache_hit_tokens`` comes
+from a prefix cache per sampler model (``model.prefix_cache``): inflight samplers see fresh weights
+each request and so never hit.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from tinker_harness.contracts._sampling import SampleRequest, SamplingParams
 from tinker_harness.mock_server.calls import Call
 from tinker_harness.mock_server.chunks import json_input_tokens
+from tinker_harness.mock_server.completion_plan import scripted_completion
 from tinker_harness.mock_server.errors import ApiError
 from tinker_harness.mock_server.futures import FutureResult
 from tinker_harness.mock_server.ids import sampler_id_for
@@ -39,20 +41,29 @@ from tinker_harness.mock_server.model.prefix_cache import PrefixCache
 from tinker_harness.mock_server.model.validation import as_token_ids
 from tinker_harness.mock_server.sample_codec import SampledRow, sample_result_bodies
 from tinker_harness.mock_server.sample_extras import check_extras, decode_target_ids, first_computed, prompt_outputs
+from tinker_harness.mock_server.standin_tokenizer import BUILTIN_VOCABULARY, ModelVocabulary
 from tinker_harness.mock_server.state import SamplerRecord, SessionRecord
-from tinker_harness.mock_server.tokenizer import EOS_TOKEN_ID, VOCAB_SIZE, decode
 from tinker_harness.mock_server.work import Compute
 
-__all__ = ["base_sampling_model", "register_sampler", "sample_compute", "sampling_settings"]
+__all__ = ["base_sampling_model", "register_sampler", "sample_compute", "sampling_settings", "sampling_vocabulary"]
 
 _CACHES: weakref.WeakKeyDictionary[LoraModel, PrefixCache] = weakref.WeakKeyDictionary()
 _CACHES_LOCK = threading.Lock()
 
 
-def base_sampling_model(base_model: str) -> LoraModel:
+def base_sampling_model(base_model: str, vocab_size: int) -> LoraModel:
     """The base model alone: a rank-1 adapter whose B factors are zero adds nothing."""
     config = LoraConfig(rank=1, seed=0, train_mlp=True, train_attn=False, train_unembed=False)
-    return LoraModel.create(BaseWeights.for_model(base_model, VOCAB_SIZE), config, np.random.default_rng(0))
+    return LoraModel.create(BaseWeights.for_model(base_model, vocab_size), config, np.random.default_rng(0))
+
+
+def sampling_vocabulary(call: Call, base_model: str, model: LoraModel) -> ModelVocabulary:
+    """EOS and decoding for ``model``: its base model's, or the builtin tokenizer's for weights of that size
+    (a checkpoint written while the server used the builtin tokenizers)."""
+    vocabulary = call.server.vocabulary(base_model)
+    if vocabulary.vocab_size != model.vocab_size and model.vocab_size == BUILTIN_VOCABULARY.vocab_size:
+        return BUILTIN_VOCABULARY
+    return vocabulary
 
 
 def register_sampler(
@@ -121,9 +132,13 @@ def _prefix_cache(model: LoraModel) -> PrefixCache:
         return cache
 
 
-def sample_compute(call: Call, model: LoraModel, request: SampleRequest, max_context: int, seed: int) -> Compute:
+def sample_compute(
+    call: Call, base_model: str, model: LoraModel, request: SampleRequest, max_context: int, seed: int
+) -> Compute:
     """The work of one ``asample``: completions, prompt-side extras, both result encodings."""
     settings = sampling_settings(request.sampling_params, call.server.config.default_max_tokens)
+    vocabulary = sampling_vocabulary(call, base_model, model)
+    plan = call.server.config.completion_plan
 
     def compute() -> FutureResult:
         prompt = json_input_tokens(request.prompt, "prompt", training=False)
@@ -140,15 +155,21 @@ def sample_compute(call: Call, model: LoraModel, request: SampleRequest, max_con
         target = None
         if request.target_prompt_logprobs is not None:
             target = decode_target_ids(request.target_prompt_logprobs, len(prompt))
+        scripted = None
+        if plan is not None:
+            reference = base_sampling_model(base_model, model.vocab_size)
+            stop = request.sampling_params.stop
+            scripted = scripted_completion(plan, prompt, model, reference, vocabulary, stop)
         rows = sample(
             model,
             prompt,
             settings,
             request.num_samples,
-            eos_token_id=EOS_TOKEN_ID,
+            eos_token_id=vocabulary.eos_token_id,
             rng_factory=lambda i: np.random.default_rng([seed, i]),
-            decode=decode,
+            decode=vocabulary.decode,
             topk=request.topk_sample_logprobs,
+            scripted=scripted,
         )
         extras_seed = settings.seed if settings.seed is not None else seed
         outputs = prompt_outputs(model, prompt, request, target, extras_seed, settings.temperature)

@@ -26,6 +26,7 @@ __all__ = [
     "CachedAnswer",
     "CheckpointRecord",
     "IdempotencyCache",
+    "RecordedSequence",
     "SamplerRecord",
     "ServerState",
     "SessionRecord",
@@ -33,6 +34,14 @@ __all__ = [
 ]
 
 FinishReason = Literal["success", "errored", "interrupted"]
+
+
+@dataclass(frozen=True)
+class RecordedSequence:
+    """A sample kept for provenance checks (``record_stability_info``, mock_server.provenance)."""
+
+    prompt: tuple[int, ...]
+    sampled: tuple[int, ...]
 
 
 @dataclass
@@ -54,6 +63,7 @@ class SessionRecord:
     trace_requested_at: float | None = None
     trace_polls: int = 0
     expired_at: float | None = None  # set when heartbeats stopped for session_expiry_seconds
+    recorded_sequences: dict[str, RecordedSequence] = field(default_factory=dict)  # by sequence_id
 
 
 @dataclass
@@ -89,6 +99,8 @@ class CheckpointRecord:
     user_metadata: dict[str, str] | None = None
     archive_requested_at: float | None = None  # legacy archive being prepared (versions §7)
     archive_polls: int = 0
+    # The export's files as stored when they are not derived from ``state`` (age-encrypted at save time).
+    sealed_files: dict[str, bytes] | None = None
 
     @property
     def checkpoint_id(self) -> str:

@@ -15,7 +15,6 @@ from tinker_harness.mock_server.ids import key_fingerprint, model_id_for
 from tinker_harness.mock_server.model import LoraConfig, TrainableModel
 from tinker_harness.mock_server.scheduler import ModelQueue
 from tinker_harness.mock_server.state import CheckpointRecord, SessionRecord, TrainingRunRecord
-from tinker_harness.mock_server.tokenizer import VOCAB_SIZE
 
 if TYPE_CHECKING:
     from tinker_harness.mock_server.app import MockServer
@@ -66,7 +65,7 @@ def add_run(
     """A training run ``{session}:train:{n}`` of a fresh LoRA model (a new session unless given)."""
     session = session if session is not None else add_session(server, api_key, created_at=created_at)
     lora = LoraConfig(rank=rank, seed=seed, train_mlp=True, train_attn=True, train_unembed=True)
-    model = TrainableModel.create(base_model, VOCAB_SIZE, lora, "adamw")
+    model = TrainableModel.create(base_model, server.vocabulary(base_model).vocab_size, lora, "adamw")
     run_id = model_id_for(session.session_id, session.next_model_seq_id)
     now = server.clock.now() if created_at is None else created_at
     run = TrainingRunRecord(

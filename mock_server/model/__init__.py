@@ -32,7 +32,7 @@ from .dimuon import Dimuon, DimuonParams
 from .lora import DecodeState, ForwardPass, LoraConfig, LoraModel, LoraWeights
 from .losses import LOSSES, LossFn, LossResult, Objective, get_loss, register_loss
 from .optimizer import AdamParams, AdamW, OptimizerState
-from .sampler import SampledSequence, SamplingSettings, StopReason, sample
+from .sampler import SampledSequence, SamplingSettings, ScriptedCompletion, StopReason, continuation_logprob, sample
 from .training import OPTIMIZER_KINDS, DatumArrays, FwdBwdResult, TrainableModel
 from .validation import UserInputError
 
@@ -58,10 +58,12 @@ __all__ = [
     "OptimizerState",
     "SampledSequence",
     "SamplingSettings",
+    "ScriptedCompletion",
     "StopReason",
     "TrainableModel",
     "TrainingState",
     "UserInputError",
+    "continuation_logprob",
     "get_loss",
     "register_loss",
     "sample",

@@ -31,7 +31,7 @@ from .lora import LoraModel
 from .prompt_scoring import TopK, top_k
 from .validation import UserInputError
 
-__all__ = ["SampledSequence", "SamplingSettings", "StopReason", "sample"]
+__all__ = ["SampledSequence", "SamplingSettings", "ScriptedCompletion", "StopReason", "continuation_logprob", "sample"]
 
 StopReason = Literal["stop", "length"]
 
@@ -71,6 +71,24 @@ class SampledSequence:
     topk: TopK | None = None  # (len(tokens), k) when requested
 
 
+@dataclass(frozen=True)
+class ScriptedCompletion:
+    """A test double's completion: each sample starts with ``tokens`` with chance ``probability``."""
+
+    tokens: tuple[int, ...]
+    probability: float
+
+
+def continuation_logprob(model: LoraModel, prompt: npt.ArrayLike, tokens: Sequence[int]) -> float:
+    """log p(tokens | prompt) under ``model`` (the sum of raw per-token logprobs)."""
+    state = model.start_decode(prompt)
+    total = 0.0
+    for token in tokens:
+        total += float(model.next_token_logprobs(state)[int(token) % model.vocab_size])
+        state = model.advance(state, token)
+    return total
+
+
 def _candidates(logprobs: FloatArray, settings: SamplingSettings) -> tuple[IntArray, FloatArray]:
     """Token ids still allowed after temperature, top-k and top-p, with their renormalised probs."""
     scaled = logprobs / settings.temperature
@@ -108,8 +126,14 @@ def sample(
     rng_factory: Callable[[int], np.random.Generator] | None = None,
     decode: Callable[[Sequence[int]], str] | None = None,
     topk: int = 0,
+    scripted: ScriptedCompletion | None = None,
 ) -> list[SampledSequence]:
-    """``num_samples`` independent completions of ``prompt`` (see the module docstring)."""
+    """``num_samples`` independent completions of ``prompt`` (see the module docstring).
+
+    With ``scripted``, each sample first draws ``u = rng.random()``; when ``u < scripted.probability``
+    its first tokens are ``scripted.tokens`` instead of draws (the same stop rules apply, and the
+    recorded logprobs are the model's own), then sampling goes on as usual.
+    """
     settings.validate()
     if num_samples < 1:
         raise UserInputError("num_samples", f"expected >= 1, got {num_samples}")
@@ -131,9 +155,10 @@ def sample(
         logprobs: list[float] = []
         rows: list[FloatArray] = []
         reason: StopReason = "length"
+        forced = scripted.tokens if scripted is not None and rng.random() < scripted.probability else ()
         while len(tokens) < settings.max_tokens:
             raw = model.next_token_logprobs(state)
-            token = _draw(raw, settings, rng)
+            token = forced[len(tokens)] % vocab if len(tokens) < len(forced) else _draw(raw, settings, rng)
             tokens.append(token)
             logprobs.append(float(raw[token]))
             if topk > 0:

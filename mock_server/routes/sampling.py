@@ -23,8 +23,13 @@ from tinker_harness.mock_server.chunks import json_input_tokens
 from tinker_harness.mock_server.errors import ApiError
 from tinker_harness.mock_server.futures import FutureRecord, FutureState
 from tinker_harness.mock_server.model import LoraModel, TrainingState, UserInputError
+from tinker_harness.mock_server.provenance import recording
 from tinker_harness.mock_server.runs import live_session, resolve_checkpoint, supported_base_model
-from tinker_harness.mock_server.samplers import base_sampling_model, register_sampler, sample_compute
+from tinker_harness.mock_server.samplers import (
+    base_sampling_model,
+    register_sampler,
+    sample_compute,
+)
 from tinker_harness.mock_server.state import SamplerRecord
 from tinker_harness.mock_server.work import Compute, future_answer, new_future, run_future
 
@@ -46,7 +51,7 @@ async def create_sampling_session(call: Call) -> Response:
         base_model, model = _checkpoint_model(call, body.model_path)
     elif body.base_model is not None:
         base_model = supported_base_model(call, body.base_model, for_training=False).model_name
-        model = base_sampling_model(base_model)
+        model = base_sampling_model(base_model, call.server.vocabulary(base_model).vocab_size)
     else:
         raise ApiError.bad_request("missing-model", "create_sampling_session needs model_path or base_model")
     sampler = register_sampler(
@@ -87,7 +92,7 @@ def _sampling_model(call: Call, body: SampleRequest) -> tuple[str, LoraModel, Sa
         return base_model, model, None
     if body.base_model is not None:
         name = supported_base_model(call, body.base_model, for_training=False).model_name
-        return name, base_sampling_model(name), None
+        return name, base_sampling_model(name, call.server.vocabulary(name).vocab_size), None
     raise ApiError.bad_request("missing-model", "asample needs sampling_session_id, model_path or base_model")
 
 
@@ -105,13 +110,18 @@ async def asample(call: Call) -> Response:
     record = new_future(call)
     record.extra["seq_id"] = body.seq_id
     record.extra["base_model"] = base_model
+    prompt = None
     try:  # for billing: prefill tokens of this request (a bad prompt fails the future later, with its reason)
-        record.extra["prompt_tokens"] = len(json_input_tokens(body.prompt, "prompt", training=False))
+        prompt = json_input_tokens(body.prompt, "prompt", training=False)
+        record.extra["prompt_tokens"] = len(prompt)
     except UserInputError:
         pass
     seed = int(server.rng.integers(2**63))
-    compute = sample_compute(call, model, body, max_context, seed)
+    compute = sample_compute(call, base_model, model, body, max_context, seed)
     sequence_ids = [server.ids.uuid() for _ in range(body.num_samples)]
+    session = server.state.sessions.get(call.session_id) if call.session_id is not None else None
+    if body.record_stability_info and session is not None and prompt is not None:
+        compute = recording(compute, session, sequence_ids, prompt)
     clone = (body.seq_id or 0) // CLONE_BLOCK
     server.spawn(_sample_then_log(call, record, compute, sampler, clone))
     if sampler is not None:

@@ -33,9 +33,10 @@ from tinker_harness.mock_server.errors import ApiError
 from tinker_harness.mock_server.futures import FutureResult
 from tinker_harness.mock_server.model import TrainableModel, UserInputError
 from tinker_harness.mock_server.model.custom import CustomLoss, compile_custom_loss
+from tinker_harness.mock_server.provenance import check_provenance
 from tinker_harness.mock_server.runs import live_session, lora_settings, register_run, submit_op, supported_base_model
 from tinker_harness.mock_server.state import TrainingRunRecord
-from tinker_harness.mock_server.tokenizer import TOKENIZER_DIR, VOCAB_SIZE
+from tinker_harness.mock_server.tokenizer import TOKENIZER_DIR
 from tinker_harness.mock_server.work import Compute, future_answer, new_future, run_future
 
 MODEL_ARCH = "tinker-harness-bigram-lora"
@@ -60,7 +61,8 @@ async def create_model(call: Call) -> Response:
     kind = _optimizer_kind(body.optimizer_config)
     lora = lora_settings(body.lora_config)
     seed = int(call.server.rng.integers(2**63))
-    model = TrainableModel.create(spec.model_name, VOCAB_SIZE, lora, kind, rng=np.random.default_rng(seed))
+    vocab_size = call.server.vocabulary(spec.model_name).vocab_size
+    model = TrainableModel.create(spec.model_name, vocab_size, lora, kind, rng=np.random.default_rng(seed))
     run = register_run(call, session, body.model_seq_id, model, body.optimizer_config.to_wire(), body.user_metadata)
     record = new_future(call, model_id=run.run_id)
     result = FutureResult(CreateModelResponse(model_id=run.run_id).to_wire())
@@ -69,7 +71,8 @@ async def create_model(call: Call) -> Response:
 
 
 def run_info(call: Call, run: TrainingRunRecord) -> GetInfoResponse:
-    tokenizer_id = call.server.config.tokenizer_id or str(TOKENIZER_DIR)
+    own = call.server.vocabulary(run.base_model).tokenizer_id
+    tokenizer_id = call.server.config.tokenizer_id or own or str(TOKENIZER_DIR)
     return GetInfoResponse(
         type="get_info",
         model_data=ModelData(arch=MODEL_ARCH, model_name=run.base_model, tokenizer_id=tokenizer_id),
@@ -115,6 +118,9 @@ def _fwdbwd_compute(call: Call, run: TrainingRunRecord, decoded: FwdBwdCall) -> 
             raise decoded.problem
         if not decoded.datums:
             raise UserInputError("data", "No data provided")
+        if decoded.spans is not None:
+            session = call.server.state.sessions[run.session_id]
+            check_provenance(decoded.datums, decoded.spans, session, decoded.loss_fn)
         objective: str | tiny.Objective = decoded.loss_fn
         if decoded.loss_fn == "custom":
             objective = _custom_objective(call, run, decoded.loss_fn_config)

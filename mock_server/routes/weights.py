@@ -2,7 +2,8 @@
 
 ``save_weights`` stores weights and optimizer state under ``weights/<name>``; sampler saves store
 weights only under ``sampler_weights/<name>`` or, without a name, snapshot them into a new sampling
-session; external saves go under ``external_weights/<name>``. ``load_weights`` either creates a run
+session; external saves go under ``external_weights/<name>`` (age-encrypted when the request names
+recipients, :mod:`mock_server.age_encryption`). ``load_weights`` either creates a run
 from a checkpoint (create-via-load, the model's seq_id 0) or loads into an existing run in seq_id
 order (legacy). Only ``weights/`` checkpoints carry training state.
 """
@@ -23,8 +24,10 @@ from tinker_harness.contracts._training import (
     SaveWeightsRequest,
     SaveWeightsResponse,
 )
+from tinker_harness.mock_server.age_encryption import encrypt_files, parse_recipients
 from tinker_harness.mock_server.calls import Call, handles
 from tinker_harness.mock_server.errors import ApiError
+from tinker_harness.mock_server.exports import plain_export_files
 from tinker_harness.mock_server.futures import FutureResult, RequestFailure
 from tinker_harness.mock_server.ids import sampler_id_for
 from tinker_harness.mock_server.model import CheckpointFormatError, TrainableModel, TrainingState
@@ -171,6 +174,7 @@ async def save_weights_external(call: Call) -> Response:
     run = call.server.state.run(body.model_id, call.owner)
     name = checkpoint_name(body.path, "")
     expires = _ttl_expiry(call, body.ttl_seconds)
+    recipients = None if body.age_encryption_recipients is None else parse_recipients(body.age_encryption_recipients)
 
     def compute() -> FutureResult:
         record = _new_checkpoint(
@@ -183,6 +187,8 @@ async def save_weights_external(call: Call) -> Response:
             overwrite=True,
             user_metadata=None,
         )
+        if recipients is not None:
+            record.sealed_files = encrypt_files(plain_export_files(record), recipients)
         return _stored(
             call,
             record,

@@ -4,7 +4,6 @@ reference §13). JSON output is asserted field by field; table output by its vis
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_support import ALICE, BOB, cli_config, entries, json_of, run_cli, run_many
+from safetensors.numpy import load as load_safetensors
 
 from tinker_harness.mock_server.clock import Clock
 from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.model import TrainingState
+from tinker_harness.mock_server.peft_layout import adapter_tensors
 from tinker_harness.mock_server.state_setup import add_checkpoint, add_run
 
 pytestmark = pytest.mark.sdk
@@ -140,12 +141,13 @@ def test_checkpoint_download_of_a_weights_checkpoint(
     output = json_of(done)
     target = tmp_path / "out" / source.tinker_path.removeprefix("tinker://").replace("/", "_")
     assert output["checkpoint_path"] == source.tinker_path and tmp_path / output["destination"] == target
-    assert sorted(p.name for p in target.iterdir()) == ["adapter_config.json", "adapter_model.npz"]
+    assert sorted(p.name for p in target.iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
     assert output["file_size_bytes"] == sum(p.stat().st_size for p in target.iterdir())
-    downloaded = np.load(io.BytesIO((target / "adapter_model.npz").read_bytes()))
-    trained = np.load(io.BytesIO(TrainingState.from_bytes(source.state).weights.to_npz_bytes()))
-    assert downloaded.files == trained.files
-    assert all(np.array_equal(downloaded[name], trained[name]) for name in trained.files)
+    downloaded = load_safetensors((target / "adapter_model.safetensors").read_bytes())
+    state = TrainingState.from_bytes(source.state)
+    trained = adapter_tensors(state.weights, state.lora_config)
+    assert sorted(downloaded) == sorted(trained) and len(trained) == 6
+    assert all(np.array_equal(downloaded[name], trained[name]) for name in trained)
 
     names = [e.endpoint for e in entries(mock) if e.endpoint not in ("telemetry", "session_heartbeat")]
     flow = [n for n in names if n not in ("client_config", "client_dynamic_config", "retrieve_future", "get_info")]

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.sdk
 LEGACY = "0.30.4"
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).parent / "drivers" / "archive_0_30.py"
-ARCHIVE_FILES = ["adapter_config.json", "adapter_model.npz", "checkpoint_complete", "checkpoint_state.npz"]
+ARCHIVE_FILES = ["adapter_config.json", "adapter_model.safetensors", "checkpoint_complete", "checkpoint_state.npz"]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,8 @@ def test_legacy_cli_download_waits_out_a_503_then_follows_the_302(
     destination = Path(output["destination"])
     assert sorted(p.name for p in destination.iterdir()) == ARCHIVE_FILES
     assert (destination / "checkpoint_state.npz").read_bytes() == record.state  # the stored state, round-tripped
-    assert (destination / "adapter_model.npz").read_bytes() == archive_files(record)["adapter_model.npz"]
+    adapter = "adapter_model.safetensors"
+    assert (destination / adapter).read_bytes() == archive_files(record)[adapter]
 
     archive = entries(mock, endpoint="checkpoint_archive")
     assert [e.status for e in archive] == [503, 302]

@@ -8,7 +8,6 @@ sees another's private records: 404, never 403.
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Callable
 
@@ -16,10 +15,12 @@ import httpx
 import numpy as np
 import pytest
 import tinker
+from safetensors.numpy import load as load_safetensors
 from surface_support import ALICE, BOB, entries, frozen_clock, http, no_violations, owner, rest, service
 
 from tinker_harness.mock_server.local import MockTinker
 from tinker_harness.mock_server.model import TrainingState
+from tinker_harness.mock_server.peft_layout import adapter_tensors
 from tinker_harness.mock_server.rest_views import owner_urn
 from tinker_harness.mock_server.state_setup import add_checkpoint, add_run, add_session
 
@@ -173,14 +174,15 @@ def test_weights_info_external_downloads_and_idempotent_copies(sdk_mock: Callabl
     assert info.train_mlp and info.train_attn and info.train_unembed and info.optimizer_config.type == "adamw"
 
     urls = alice.get_external_weights_urls(export.tinker_path).result()
-    assert sorted(urls.urls) == ["adapter_config.json", "adapter_model.npz"]
+    assert sorted(urls.urls) == ["adapter_config.json", "adapter_model.safetensors"]
     assert urls.expires.timestamp() == pytest.approx(clock.now() + 3600, abs=1)
-    got = httpx.get(urls.urls["adapter_model.npz"])  # no credentials: the signature is the credential
+    got = httpx.get(urls.urls["adapter_model.safetensors"])  # no credentials: the signature is the credential
     assert got.status_code == 200 and int(got.headers["content-length"]) == len(got.content)
-    arrays = np.load(io.BytesIO(got.content))
-    expected = np.load(io.BytesIO(TrainingState.from_bytes(export.state).weights.to_npz_bytes()))
-    assert arrays.files and arrays.files == expected.files
-    assert all(np.array_equal(arrays[name], expected[name]) for name in arrays.files)
+    arrays = load_safetensors(got.content)
+    state = TrainingState.from_bytes(export.state)
+    expected = adapter_tensors(state.weights, state.lora_config)
+    assert arrays and sorted(arrays) == sorted(expected)
+    assert all(np.array_equal(arrays[name], expected[name]) for name in arrays)
     config = httpx.get(urls.urls["adapter_config.json"]).json()
     assert config["r"] == 8 and config["tinker_path"] == export.tinker_path
     tampered = urls.urls["adapter_config.json"].replace("adapter_config", "adapter_model")

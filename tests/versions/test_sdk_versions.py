@@ -117,6 +117,6 @@ def test_the_flow_passes_for_every_sdk_generation(
         assert "model_id" in loads[0].request_body and "weights_info" in names
     archive = mock.journal.entries(endpoint="checkpoint_archive")
     if has("GET", "/api/v1/training_runs/{}/checkpoints/{}/archive") and "archive" not in variant.skip:
-        assert "adapter_model.npz" in out["archive"] and archive[0].status == 302
+        assert "adapter_model.safetensors" in out["archive"] and archive[0].status == 302
     else:
         assert out["archive"] == [] and archive == []

@@ -11,9 +11,8 @@ from collections.abc import Callable
 import httpx
 import tinker
 
-from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.config import DEFAULT_BASE_MODELS, ServerConfig
 from tinker_harness.mock_server.local import MockTinker
-from tinker_harness.mock_server.model_table import DEFAULT_BASE_MODELS
 
 # Defaults of the cookbook's recipes (sl_basic, rl_basic, the loops, DPO) and its chat and Llama models.
 RECIPE_DEFAULTS = ("Qwen/Qwen3.5-9B-Base", "Qwen/Qwen3.5-9B", "Qwen/Qwen3.5-4B", "meta-llama/Llama-3.1-8B-Instruct")
