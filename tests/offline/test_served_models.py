@@ -22,8 +22,9 @@ COOKBOOK_DEFAULTS = ("Qwen/Qwen3.5-9B-Base", "Qwen/Qwen3.5-9B", "Qwen/Qwen3.5-4B
 
 
 def test_every_served_model_is_listed_with_its_context_length(sdk_mock: Callable[..., MockTinker]) -> None:
-    sdk_mock()
-    listed = tinker.RestClient().get_server_capabilities().result().supported_models
+    mock = sdk_mock()
+    rest = tinker.RestClient(base_url=mock.base_url, api_key=mock.api_key)
+    listed = rest.get_server_capabilities().result().supported_models
     assert [(m.model_name, m.max_context_length) for m in listed] == [
         (m.name, m.max_context_length) for m in SERVED_MODELS
     ]

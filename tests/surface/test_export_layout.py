@@ -78,10 +78,11 @@ def test_every_adapter_module_exists_in_the_stand_in_base_weights(vision: bool) 
 def test_an_export_with_recipients_is_age_encrypted(sdk_mock: Callable[..., MockTinker]) -> None:
     mock = sdk_mock()
     identity, stranger = pyrage.x25519.Identity.generate(), pyrage.x25519.Identity.generate()
+    rest = tinker.RestClient(base_url=mock.base_url, api_key=mock.api_key)  # not (): that keeps its first server
     training = tinker.ServiceClient().create_lora_training_client(base_model="Qwen/Qwen3-8B", rank=4).result()
     recipients = [str(identity.to_public()), str(stranger.to_public())]
     path = training.save_weights_external("sealed", age_encryption_recipients=recipients).result().path
-    urls = tinker.RestClient().get_external_weights_urls(path).result().urls
+    urls = rest.get_external_weights_urls(path).result().urls
     assert sorted(urls) == ["adapter_config.json.age", "adapter_model.safetensors.age"]
     record = next(r for r in mock.server.state.checkpoints.values() if r.tinker_path == path)
     plain = plain_export_files(record)
@@ -96,7 +97,7 @@ def test_an_export_with_recipients_is_age_encrypted(sdk_mock: Callable[..., Mock
     arrays = load_safetensors(plain["adapter_model.safetensors"])
     assert all(np.array_equal(arrays[k], v) for k, v in adapter_tensors(state.weights, state.lora_config).items())
     plain_path = training.save_weights_external("open").result().path
-    assert sorted(tinker.RestClient().get_external_weights_urls(plain_path).result().urls) == sorted(plain)
+    assert sorted(rest.get_external_weights_urls(plain_path).result().urls) == sorted(plain)
 
 
 def test_a_bad_recipient_is_refused_before_saving(sdk_mock: Callable[..., MockTinker]) -> None:
