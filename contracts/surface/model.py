@@ -23,7 +23,9 @@ __all__ = [
     "Constant",
     "Endpoint",
     "EndpointRef",
+    "EndpointEncoding",
     "EnvVar",
+    "HeaderUse",
     "Location",
     "Method",
     "Param",
@@ -31,6 +33,7 @@ __all__ = [
     "SurfaceManifest",
     "TypeDef",
     "TypeField",
+    "WireFacts",
 ]
 
 SCHEMA_VERSION = 1
@@ -121,6 +124,7 @@ class TypeDef(_Frozen):
     extra: Literal["forbid", "ignore", "allow"] | None = None
     fields: list[TypeField] = []
     enum_values: list[str] = []
+    custom_serializer: bool = False  # a model_serializer writes the wire keys (field names may not be them)
     location: Location
 
 
@@ -171,6 +175,36 @@ class Constant(_Frozen):
     location: Location
 
 
+class HeaderUse(_Frozen):
+    """A request header the SDK sets: its name as written, literal values seen, and where."""
+
+    name: str
+    values: list[str] = []
+    locations: list[Location]
+
+
+class AcceptUse(_Frozen):
+    value: str
+    location: Location
+
+
+class EndpointEncoding(_Frozen):
+    """How one ``/api/v1`` call site encodes its body and which result encodings it accepts."""
+
+    http_method: str
+    path: str
+    request: Literal["json", "protobuf", "json|protobuf", "none"]
+    condition: str | None = None  # the ``if`` test under which protobuf is sent (``json|protobuf``)
+    content_encoding: str | None = None
+    accept: list[AcceptUse] = []
+    location: Location
+
+
+class WireFacts(_Frozen):
+    headers: list[HeaderUse] = []
+    encodings: list[EndpointEncoding] = []
+
+
 class SdkInfo(_Frozen):
     name: str
     version: str
@@ -186,6 +220,7 @@ class SurfaceManifest(_Frozen):
     env_vars: list[EnvVar]
     cli: list[CliCommand]
     constants: list[Constant]
+    wire: WireFacts = WireFacts()
     notes: list[str] = []
 
     def client(self, name: str) -> ClientClass | None:

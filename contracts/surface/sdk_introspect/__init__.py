@@ -21,7 +21,7 @@ GENERATOR = "contracts.surface.sdk_introspect"
 def introspect() -> dict[str, Any]:
     import tinker
 
-    from . import cli, clients, constants, endpoints, environ, models
+    from . import cli, clients, constants, endpoints, environ, models, wire
     from ._common import SourceIndex
 
     index = SourceIndex.build()
@@ -37,6 +37,7 @@ def introspect() -> dict[str, Any]:
         "env_vars": environ.collect(index),
         "cli": cli.collect(notes),
         "constants": constants.collect(index, notes),
+        "wire": wire.collect(index),
         "notes": sorted(notes),
     }
 

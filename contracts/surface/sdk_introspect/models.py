@@ -61,7 +61,10 @@ def _pydantic(index: SourceIndex, cls: Any, kind: str) -> dict[str, Any]:
             }
         )
     extra = cls.model_config.get("extra")
+    decorators = getattr(cls, "__pydantic_decorators__", None)
+    serializes_itself = bool(getattr(decorators, "model_serializers", None))
     return {
+        "custom_serializer": serializes_itself,
         "name": cls.__name__,
         "module": cls.__module__,
         "kind": kind,
