@@ -9,10 +9,13 @@ not parse is listed in :attr:`PortSurface.problems` with its first error line an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli import cli_commands, option_switches
+from .cli import cli_commands
+from .env_reads import ENV_CALLS, env_reads
+from .flow import ModuleScope, module_scopes
 from .model import Attribute, EnvRead, Function, Loc, Module, Param, ParseProblem, PathLiteral, PortSurface, StructField
 from .parse import UNKNOWN, Node, call_name, children, first_error, literal, parser, string_template, text
 
@@ -21,7 +24,6 @@ __all__ = ["extract_port", "source_files"]
 _SKIP_DIRS = {"deps", "_build", "test", "node_modules", ".git", ".elixir_ls", "cover", "doc"}
 _DEFS = {"def": True, "defp": False, "defdelegate": True, "defmacro": True, "defmacrop": False}
 _VERBS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
-_ENV_CALLS = {"System.get_env", "System.fetch_env", "System.fetch_env!"}
 _OPTION_GETTERS = {"Keyword.get", "Map.get", "Keyword.get_lazy"}
 API_PREFIX = "/api/v1/"
 
@@ -69,8 +71,6 @@ class _FileExtractor:
                 self.struct(stmt, module)
             elif kind == "defmodule":
                 self.module(stmt, module)
-        for command in cli_commands(node, module.name, self.loc):
-            self.surface.cli.append(command)
         self.scan(node, module)
 
     def attribute(self, stmt: Node, module: Module, specs: dict[str, list[str]]) -> None:
@@ -144,17 +144,12 @@ class _FileExtractor:
         for sub in _descendants(node, stop_at_modules=True):
             if sub.type == "string":
                 self.path_literal(sub, module)
-            elif sub.type == "call" and call_name(sub) in _ENV_CALLS:
+            elif sub.type == "call" and call_name(sub) in ENV_CALLS:
                 sub_args = next(children(sub, "arguments"), None)
                 first = sub_args.named_children[0] if sub_args is not None and sub_args.named_children else None
                 value = literal(first)
                 if isinstance(value, str):
                     self.surface.env_reads.append(EnvRead(value, self.loc(sub)))
-            elif sub.type == "call" and call_name(sub) in ("OptionParser.parse", "OptionParser.parse!"):
-                switches = option_switches(sub)
-                for command in self.surface.cli:
-                    if command.loc.file == self.rel and _within(command.body, sub):
-                        command.options |= switches
 
     def path_literal(self, node: Node, module: Module) -> None:
         template = _resolved_template(node, module)
@@ -164,10 +159,6 @@ class _FileExtractor:
             return  # prose (a @moduledoc mentioning a path), not a request
         path = template[template.index(API_PREFIX) :].split("?", 1)[0]
         self.surface.paths.append(PathLiteral(path, _verb(node), module.name, self.loc(node)))
-
-
-def _within(span: tuple[int, int] | None, node: Node) -> bool:
-    return span is not None and span[0] <= node.start_byte < span[1]
 
 
 def _attr_value(module: Module, name: str) -> Any:
@@ -234,6 +225,7 @@ def _descendants(node: Node, stop_at_modules: bool = False) -> list[Node]:
 def extract_port(root: Path) -> PortSurface:
     """Everything the comparison needs from a port checkout at ``root``."""
     surface = PortSurface(root=str(root))
+    scopes: list[tuple[str, list[ModuleScope]]] = []
     for path in source_files(root):
         rel = path.relative_to(root).as_posix()
         surface.files += 1
@@ -250,4 +242,25 @@ def extract_port(root: Path) -> PortSurface:
             surface.problems.append(ParseProblem(rel, error.start_point[0] + 1, f"syntax error near {snippet!r}"))
             continue
         _FileExtractor(surface, rel).walk(tree.root_node, None)
+        scopes.append((rel, module_scopes(tree.root_node)))
+    _follow(surface, scopes)
     return surface
+
+
+def _locator(rel: str) -> Callable[[Node], Loc]:
+    return lambda node: Loc(rel, node.start_point[0] + 1)
+
+
+def _follow(surface: PortSurface, files: list[tuple[str, list[ModuleScope]]]) -> None:
+    """What needs every file parsed: CLI dispatch across clauses and reads through helpers."""
+    known = {m.name for m in surface.modules}
+    for rel, scopes in files:
+        for scope in scopes:
+            module = surface.module(scope.name)
+            attributes = {k: a.literal for k, a in module.attributes.items()} if module is not None else {}
+            surface.cli += cli_commands(scope, _locator(rel), attributes)
+    seen = {(r.name, r.loc) for r in surface.env_reads}
+    for read in env_reads(files, known):
+        if (read.name, read.loc) not in seen:
+            seen.add((read.name, read.loc))
+            surface.env_reads.append(read)

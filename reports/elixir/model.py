@@ -108,7 +108,6 @@ class CliDecl:
     path: str  # "checkpoint list"
     loc: Loc
     options: set[str] = field(default_factory=set)
-    body: tuple[int, int] | None = field(default=None, compare=False, repr=False)  # byte span owning its options
 
 
 @dataclass(frozen=True)
