@@ -154,6 +154,6 @@ class ItemStatus(_Frozen):
 
     domain: Domain
     subject: str
-    status: str  # "ok" | "partial" | "missing"
+    status: str  # "ok" | "minor" (low gaps only) | "partial" | "missing"
     python: Evidence | None = None
     port: Evidence | None = None

@@ -88,11 +88,11 @@ class Context:
         items = []
         for item in self.items:
             severity = worst.get((item.domain, item.subject))
-            if severity is None or severity is Severity.LOW:
-                status = "ok"
-            elif item.port is None:
+            if severity is not None and item.port is None:
                 status = "missing"
+            elif severity is None:
+                status = "ok"
             else:
-                status = "partial"
+                status = "minor" if severity is Severity.LOW else "partial"
             items.append(item.model_copy(update={"status": status}))
         return kept, items
