@@ -86,10 +86,13 @@ def declared_version(root: Path, surface: PortSurface, files: list[tuple[str, li
         for _, scopes in files:
             for scope in scopes:
                 for clause in scope.clauses:
+                    if clause.params:
+                        continue
                     body = text(clause.node)
-                    returns_attr = any(f"@{a}" in body for a in carriers_attr) and len(clause.params) == 0
-                    via = any((resolve(c, scope, known), c.name) in carriers and not c.args for c in calls(clause))
-                    if (returns_attr or via) and len(body) < 200:
+                    inner = list(calls(clause))
+                    returns_attr = any(f"@{a}" in body for a in carriers_attr) and len(body) < 200
+                    via = len(inner) == 1 and (resolve(inner[0], scope, known), inner[0].name) in carriers
+                    if returns_attr or via:
                         carriers.add((scope.name, clause.name))
     for rel, scopes in files:
         for scope in scopes:

@@ -29,7 +29,7 @@ from tinker_harness.reports.elixir.parse import UNKNOWN
 from tinker_harness.reports.findings import Domain, Evidence, Finding, Severity
 from tinker_harness.reports.mapping.names import find_module
 
-from .common import Context, port_default, port_ev, py_ev, same_default, show
+from .common import Context, elixir, port_default, port_ev, py_ev, same_default, show
 
 __all__ = ["compare_types", "internal_twin", "sent_types", "wire_names"]
 
@@ -114,7 +114,7 @@ def _missing(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, s
         where = port_ev(module.encoder_loc or module.loc, f"encoder of {module.name}")
     else:
         title = f"{typedef.name}.{field.wire_name} is missing from the port ({why})"
-        value = "nil" if field.required or field.default is None else show(field.default)
+        value = "nil" if field.required or field.default is None else elixir(field.default)
         fix = (
             f"Add {field.wire_name}: {value} to the defstruct of {module.name}{encoder}"
             + (", and to @enforce_keys" if field.required and request else "")
@@ -160,9 +160,14 @@ def _default(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, p
             f"{typedef.name}#{field.wire_name}",
             f"{typedef.name}.{field.wire_name} defaults to {show(value)} in the port, {field.default_repr} in the SDK"
             + (" (the default goes on the wire)" if sent else " (used when the server omits it)"),
-            f"Use {show(field.default)} as the default of {port_name} in {module.name}"
-            + (" (in the function that parses responses)" if parsed else "")
-            + ".",
+            (
+                f"The SDK omits {field.wire_name} when unset; the port sends {show(value)}: check that the server "
+                f"treats that like a missing value, or leave the key out when the caller gives none."
+                if sent and field.default is None
+                else f"Use {elixir(field.default)} as the default of {port_name} in {module.name}"
+                + (" (in the function that parses responses)" if parsed else "")
+                + "."
+            ),
             py_ev(field.location, f"{field.name} = {field.default_repr}"),
             Evidence(file=(loc or module.loc).file, line=(loc or module.loc).line, text=f"{port_name}: {source}"),
         )
@@ -227,7 +232,8 @@ def _fields(ctx: Context, typedef: TypeDef, module: Module, request: bool) -> No
             if not enclosed:
                 _missing(ctx, typedef, field, module, any(n in struct for n in options), request)
             continue
-        _default(ctx, typedef, field, module, present, request)
+        if present == field.wire_name:  # a list view over a numpy field has its own default
+            _default(ctx, typedef, field, module, present, request)
     extras = [n for n in (sent if sent is not None else list(struct)) if n not in known and not enclosed]
     for name in extras:
         port_field = struct.get(name)
