@@ -9,6 +9,7 @@ not parse is listed in :attr:`PortSurface.problems` with its first error line an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ _DEFS = {"def": True, "defp": False, "defdelegate": True, "defmacro": True, "def
 _VERBS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
 _OPTION_GETTERS = {"Keyword.get", "Map.get", "Keyword.get_lazy"}
 API_PREFIX = "/api/v1/"
+_HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$")
 
 
 def source_files(root: Path) -> list[Path]:
@@ -191,8 +193,11 @@ class _FileExtractor:
         for sub in _descendants(node, stop_at_modules=True):
             if sub.type == "string":
                 self.path_literal(sub, module)
-                if "application/x-protobuf" in text(sub):
+                content = text(sub).strip('"')
+                if "application/x-protobuf" in content:
                     self.surface.protobuf.append(self.loc(sub))
+                if _HEADER.match(content):
+                    self.surface.header_names.add(content.lower())
             elif sub.type == "call" and call_name(sub) == "Application.get_env":
                 sub_args = next(children(sub, "arguments"), None)
                 items = sub_args.named_children if sub_args is not None else []

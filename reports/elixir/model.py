@@ -90,6 +90,7 @@ class Module:
     encoder_except: list[str] = field(default_factory=list)
     encoder_all: bool = False  # ``@derive Jason.Encoder``: every field
     encoder_loc: Loc | None = None
+    encoder_derived: bool = False  # a derived encoder writes every listed key, nil as null
     parse_defaults: dict[str, tuple[str, Loc]] = field(default_factory=dict)  # field -> fallback when parsing
     config_defaults: list[tuple[str, str, Loc]] = field(default_factory=list)  # Application.get_env key, default
     mode_defaults: dict[str, str] = field(default_factory=dict)  # attribute -> the default mode's attribute
@@ -156,6 +157,7 @@ class PortSurface:
     declared_sdk_version: tuple[str, Loc] | None = None  # ("0.15.0", mix.exs:6)
     version_uses: list[VersionUse] = field(default_factory=list)
     protobuf: list[Loc] = field(default_factory=list)  # where the port names application/x-protobuf
+    header_names: set[str] = field(default_factory=set)  # header-like string literals, lower case
     modules: list[Module] = field(default_factory=list)
     paths: list[PathLiteral] = field(default_factory=list)
     env_reads: list[EnvRead] = field(default_factory=list)

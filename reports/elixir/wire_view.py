@@ -29,7 +29,7 @@ def derive_encoder(value: Node, module: Module, loc: Loc) -> None:
     """``@derive {Jason.Encoder, only: [...]}`` / ``except:`` / ``@derive Jason.Encoder``."""
     if value.type == "alias" and text(value).endswith("Encoder"):
         module.encoder_keys, module.encoder_loc = None, loc  # every field
-        module.encoder_all = True
+        module.encoder_all = module.encoder_derived = True
         return
     if value.type != "tuple" or not value.named_children or not text(value.named_children[0]).endswith("Encoder"):
         return
@@ -44,6 +44,7 @@ def derive_encoder(value: Node, module: Module, loc: Loc) -> None:
                 else:
                     module.encoder_except = names
                 module.encoder_loc = loc
+                module.encoder_derived = True
 
 
 def _top_maps(node: Node) -> list[Node]:

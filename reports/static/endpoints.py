@@ -159,9 +159,10 @@ def _sdk_instead(ctx: Context, function: str | None) -> str:
     """``TrainingClient.forward uses POST /api/v1/forward_backward`` for a port function ``forward``."""
     if not function:
         return ""
+    names = {function, function.removesuffix("_future"), function.removesuffix("_async")}
     for client in ctx.manifest.clients:
         for method in client.methods:
-            if method.name == function and method.endpoints:
+            if method.name in names and method.endpoints:
                 reached = ", ".join(sorted({f"{e.http_method} {e.path}" for e in method.endpoints}))
                 return f"{client.name}.{method.name} uses {reached}"
     return ""

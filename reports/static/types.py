@@ -49,20 +49,11 @@ def wire_names(typedef: TypeDef, field: TypeField) -> list[str]:
     return names
 
 
-def _module(ctx: Context, typedef: TypeDef) -> tuple[Module | None, bool]:
-    """The port struct of ``typedef`` and whether it was found under another name."""
+def _module(ctx: Context, typedef: TypeDef) -> Module | None:
+    """The port struct of ``typedef``: by override or exact name only (a similar name is another type)."""
     override = ctx.overrides.name_for(D.value, typedef.name)
     candidates = [override or "", f"{ctx.app}.Types.{typedef.name}", f"{ctx.app}.{typedef.name}"]
-    need = typedef.kind != "enum"
-    found = find_module(ctx.port, candidates, typedef.name, need_struct=need)
-    if found is not None:
-        return found, False
-    base = typedef.name.removesuffix("Response")
-    for other in (f"{typedef.name}Response", base) if base != typedef.name else (f"{typedef.name}Response",):
-        found = find_module(ctx.port, [f"{ctx.app}.Types.{other}"], other, need_struct=need)
-        if found is not None:
-            return found, True
-    return None, False
+    return find_module(ctx.port, candidates, typedef.name, need_struct=typedef.kind != "enum")
 
 
 def sent_types(types: list[TypeDef]) -> set[str]:
@@ -174,13 +165,37 @@ def _default(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, p
     )
 
 
+def _nulls(ctx: Context, typedef: TypeDef, module: Module, sent: list[str]) -> None:
+    """A derived encoder writes nil as null; the SDK leaves unset optional keys out of the body."""
+    keys = [
+        f.wire_name
+        for f in typedef.fields
+        if not f.required and f.default is None and f.default_repr in (None, "None") and f.wire_name in sent
+    ]
+    if not keys:
+        return
+    ctx.add(
+        Finding.make(
+            Domain.WIRE,
+            "null-keys",
+            Severity.MEDIUM,
+            typedef.name,
+            f"{module.name} sends {', '.join(keys)} as null when unset; the SDK leaves them out of the body",
+            f"Check that the server treats null like a missing key; if not, make the encoder of {module.name} "
+            f"({module.encoder_loc}) skip nil values instead of dropping the keys from its list.",
+            py_ev(typedef.location, f"class {typedef.name}: exclude_none"),
+            port_ev(module.encoder_loc or module.loc, f"encoder of {module.name}"),
+        )
+    )
+
+
 def compare_types(ctx: Context) -> None:
     names = {t.name for t in ctx.manifest.types}
     sent = sent_types(ctx.manifest.types)
     for typedef in ctx.manifest.types:
         if internal_twin(typedef, names) or not ctx.in_scope(D, typedef.name):
             continue
-        module, renamed = _module(ctx, typedef)
+        module = _module(ctx, typedef)
         ctx.item(D, typedef.name, py_ev(typedef.location), port_ev(module.loc) if module else None)
         if module is None:
             fields = ", ".join(f.wire_name for f in typedef.fields) or "its values"
@@ -197,19 +212,6 @@ def compare_types(ctx: Context) -> None:
                 )
             )
             continue
-        if renamed:
-            ctx.add(
-                Finding.make(
-                    D,
-                    "naming",
-                    Severity.LOW,
-                    typedef.name,
-                    f"type {typedef.name} is {module.name} in the port",
-                    f'Rename it or map it in [names] ("types:{typedef.name}").',
-                    py_ev(typedef.location, f"class {typedef.name}"),
-                    port_ev(module.loc, module.name),
-                )
-            )
         if typedef.kind == "enum" or module.struct is None:
             continue
         _fields(ctx, typedef, module, typedef.name in sent)
@@ -234,6 +236,8 @@ def _fields(ctx: Context, typedef: TypeDef, module: Module, request: bool) -> No
             continue
         if present == field.wire_name:  # a list view over a numpy field has its own default
             _default(ctx, typedef, field, module, present, request)
+    if request and module.encoder_derived and sent is not None:
+        _nulls(ctx, typedef, module, sent)
     extras = [n for n in (sent if sent is not None else list(struct)) if n not in known and not enclosed]
     for name in extras:
         port_field = struct.get(name)

@@ -7,6 +7,7 @@
   protobuf support cannot decode; the server then has to fall back to JSON.
 * **Declared SDK version**: the version a port announces (headers, session creation, telemetry)
   against the SDK it is compared with; servers feature-gate clients by it.
+* **Headers** the SDK sets that the port never names (low: informational unless the server reads them).
 
 Request body keys as the port serialises them are compared in :mod:`.types` (request types are
 wire findings there); port-only endpoints in :mod:`.endpoints`.
@@ -111,6 +112,30 @@ def _declared_version(ctx: Context) -> None:
     )
 
 
+def _headers(ctx: Context) -> None:
+    """Headers the SDK sets on API requests that the port never names anywhere."""
+    for header in ctx.manifest.wire.headers:
+        subject = f"header {header.name.lower()}"
+        if not ctx.in_scope(D, subject) or header.name.lower() in ctx.port.header_names:
+            continue
+        if all(loc.file.startswith("tinker/cli/") for loc in header.locations):
+            continue  # set by the SDK's own CLI, compared with the CLI
+        ctx.add(
+            Finding.make(
+                D,
+                "header-missing",
+                Severity.LOW,
+                subject,
+                f"the port never sends header {header.name}; the SDK sets it"
+                + (f" ({', '.join(header.values)})" if header.values else ""),
+                f"Check what {header.name} tells the server (see the SDK at {header.locations[0]}) before sending "
+                "it; a header with a value the port cannot honour is worse than none.",
+                py_ev(header.locations[0], header.name),
+            )
+        )
+
+
 def compare_wire(ctx: Context) -> None:
     _encodings(ctx)
     _declared_version(ctx)
+    _headers(ctx)

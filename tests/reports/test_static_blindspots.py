@@ -47,6 +47,17 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
         "tinker/types/_pydantic_types/sampling_params.py:10",
         "lib/quill/types/sampling_params.ex:4",
     ),
+    # derived encoders write nil as null; the SDK leaves unset optional keys out
+    "wire/null-keys/SamplingParams": (
+        "medium",
+        "tinker/types/_pydantic_types/sampling_params.py:6",
+        "lib/quill/types/sampling_params.ex:4",
+    ),
+    "wire/null-keys/OptimStepRequest": (
+        "medium",
+        "tinker/types/optim_step_request.py:14",
+        "lib/quill/types/optim_step_request.ex:3",
+    ),
     "wire/port-only-endpoint/POST /api/v1/training_runs/{}/checkpoints/{}/archive": (
         "medium",
         None,
@@ -142,6 +153,7 @@ def test_fixes_cannot_hurt() -> None:
     text = " ".join(f.fix for f in found.values())
     assert "adam_params" not in text and "bad_request_retries" not in text and "pool" not in text
     assert "encoder" in found["wire/missing-field/SamplingParams#seed"].fix
+    assert "max_tokens, stop" in found["wire/null-keys/SamplingParams"].title  # seed is never sent at all
     process = found["wire/missing-field/TelemetrySendRequest#process_uuid"].fix
     assert "encoder" in process and "lib/quill/types/telemetry.ex:12" in process
     version = found["wire/declared-sdk-version/declared-sdk-version"]
