@@ -203,11 +203,14 @@ class _Grouper:
             elif f.domain is Domain.CLI:
                 group = subject.split(" ", 1)[0]
                 self.assign(f, f"cli:{group}", f"CLI `{group}` commands")
+            elif f.kind == "header-missing":
+                self.assign(f, "wire:headers", "Headers the SDK sets")
             elif f.domain in (Domain.TYPES, Domain.WIRE) and f.kind in (
                 "missing-field",
                 "extra-field",
                 "default",
                 "naming",
+                "null-keys",
             ):
                 self.assign(f, f"type:{subject}", f"{subject} fields")
             else:

@@ -125,6 +125,8 @@ def literal(node: Node | None, attribute: Callable[[str], Any] | None = None) ->
     if kind == "keywords":
         return _Keywords(_pairs(node, attribute))
     if kind == "map":
+        if next(children(node, "struct"), None) is not None:
+            return UNKNOWN  # %Struct{}: its value is the struct's own defaults
         content = next(children(node, "map_content"), None)
         pairs: dict[str, Any] = {}
         for item in content.named_children if content is not None else []:

@@ -167,10 +167,15 @@ def _default(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, p
 
 def _nulls(ctx: Context, typedef: TypeDef, module: Module, sent: list[str]) -> None:
     """A derived encoder writes nil as null; the SDK leaves unset optional keys out of the body."""
+    nil = {f.name for f in module.struct or [] if f.default is None or f.default.strip() == "nil"}
     keys = [
         f.wire_name
         for f in typedef.fields
-        if not f.required and f.default is None and f.default_repr in (None, "None") and f.wire_name in sent
+        if not f.required
+        and f.default is None
+        and f.default_repr in (None, "None")
+        and f.wire_name in sent
+        and f.wire_name in nil
     ]
     if not keys:
         return
@@ -180,7 +185,9 @@ def _nulls(ctx: Context, typedef: TypeDef, module: Module, sent: list[str]) -> N
             "null-keys",
             Severity.MEDIUM,
             typedef.name,
-            f"{module.name} sends {', '.join(keys)} as null when unset; the SDK leaves them out of the body",
+            f"{module.name} sends {', '.join(keys)} as null when unset; the SDK leaves "
+            + ("it" if len(keys) == 1 else "them")
+            + " out of the body",
             f"Check that the server treats null like a missing key; if not, make the encoder of {module.name} "
             f"({module.encoder_loc}) skip nil values instead of dropping the keys from its list.",
             py_ev(typedef.location, f"class {typedef.name}: exclude_none"),
