@@ -71,12 +71,15 @@ def sent_types(types: list[TypeDef]) -> set[str]:
 
 
 def _enclosed(ctx: Context, typedef: TypeDef) -> bool:
-    """A non-request type whose every field a request type also carries (the wire has them there)."""
-    if typedef.kind == "request" or not typedef.fields:
+    """A non-request type with the very fields of a request type (the wire has them there).
+
+    ``TelemetryBatch`` and ``TelemetrySendRequest`` carry the same five fields; a two-field response
+    (``model_id``, ``type``) sharing them with some request is not enclosed by it."""
+    if typedef.kind == "request" or len(typedef.fields) < 3:
         return False
     mine = {f.wire_name for f in typedef.fields}
     return any(
-        t.kind == "request" and t.name != typedef.name and mine <= {f.wire_name for f in t.fields}
+        t.kind == "request" and t.name != typedef.name and mine == {f.wire_name for f in t.fields}
         for t in ctx.manifest.types
     )
 
