@@ -274,9 +274,15 @@ def group_findings(manifest: SurfaceManifest, findings: list[Finding]) -> list[F
     return groups
 
 
-def _rank(group: FeatureGroup) -> tuple[int, int, int, int, str]:
+# Within a severity, what breaks most traffic first: the encoding of a whole endpoint, the version the
+# server gates on, then routes, then body keys.
+_KIND_RANK = {"encoding": 0, "declared-sdk-version": 1, "path": 2, "verb": 2, "missing-field": 3}
+
+
+def _rank(group: FeatureGroup) -> tuple[int, int, int, int, int, str]:
     wire = 0 if Domain.WIRE in group.domains else 1
-    return (group.severity.rank, STATUS_RANK.get(group.status, 9), wire, -len(group.findings), group.key)
+    kind = _KIND_RANK.get(group.findings[0].split("/", 2)[1], 9) if group.findings else 9
+    return (group.severity.rank, STATUS_RANK.get(group.status, 9), wire, kind, -len(group.findings), group.key)
 
 
 def top_fixes(groups: list[FeatureGroup], limit: int = 10) -> list[str]:

@@ -112,7 +112,12 @@ def compare_endpoints(ctx: Context) -> None:
                 Severity.HIGH if public or not endpoint.callers else Severity.MEDIUM,
                 subject,
                 f"{verb} {path} is never referenced by the port (SDK: {callers})",
-                f"Implement the call the SDK makes from {callers}.",
+                (
+                    f"Implement the call the SDK makes from {callers}."
+                    if endpoint.callers
+                    else f"Implement the call; the SDK makes it from {callers}. Check what the server needs it for "
+                    "before relying on its absence."
+                ),
                 python,
             )
         )

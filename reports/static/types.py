@@ -111,7 +111,12 @@ def _missing(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, s
         value = "nil" if field.required or field.default is None else elixir(field.default)
         fix = (
             f"Add {field.wire_name}: {value} to the defstruct of {module.name}{encoder}"
-            + (", and to @enforce_keys" if field.required and request else "")
+            + (
+                f", and set it wherever the struct is built (the SDK sends {field.annotation}); add it to "
+                "@enforce_keys only once every builder sets it"
+                if field.required and request
+                else ""
+            )
             + (
                 "; check which key the SDK's serializer writes before renaming anything"
                 if typedef.custom_serializer

@@ -156,6 +156,7 @@ def test_fixes_cannot_hurt() -> None:
     assert "max_tokens, stop" in found["wire/null-keys/SamplingParams"].title  # seed is never sent at all
     process = found["wire/missing-field/TelemetrySendRequest#process_uuid"].fix
     assert "encoder" in process and "lib/quill/types/telemetry.ex:12" in process
+    assert "only once every builder sets it" in process  # enforcing it at once would break every caller
     version = found["wire/declared-sdk-version/declared-sdk-version"]
     assert "only once" in version.fix and "header x-stainless-package-version (lib/quill/api.ex:10)" in version.title
     archive = found["wire/port-only-endpoint/POST /api/v1/training_runs/{}/checkpoints/{}/archive"]
