@@ -214,7 +214,8 @@ class _Grouper:
             ):
                 self.assign(f, f"type:{subject}", f"{subject} fields")
             else:
-                self.assign(f, f"{f.domain.value}:{f.kind}:{subject}", subject)
+                label = "Declared SDK version" if f.kind == "declared-sdk-version" else subject
+                self.assign(f, f"{f.domain.value}:{f.kind}:{subject}", label)
 
 
 def _status(manifest: SurfaceManifest, members: list[Finding]) -> str:
