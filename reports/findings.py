@@ -1,18 +1,20 @@
 """Findings of a parity comparison, their domains and the severity rules.
 
-Severity rules (applied by every comparer; :data:`SEVERITY_RULES` is the table the reports print):
+Severity rules (applied by every comparer; :data:`SEVERITY_RULES` is the table the reports print).
+Wire ranks above surface, the library above the CLI:
 
-* **critical** — wire-format mismatch: the port reaches an endpoint at a different path or with a
-  different HTTP verb, sends a body field the SDK does not (or lacks one it sends), uses another
-  encoding (JSON vs protobuf, compression) or lacks the authentication header.
-* **high** — missing public surface: a public (non-deprecated) method, type, CLI command or
-  endpoint the port does not have, an incompatible arity, or a missing *required* type field.
-* **medium** — default or behaviour mismatch: a default value, a behavioural constant (after unit
-  conversion), an optional or extra type field, an environment variable not read, a CLI option
-  missing, retry/poll counts or backoff timing that differ, a semantic header missing.
-* **low** — naming and cosmetics: the item exists under another name, a deprecated SDK method is
-  missing, a constant could not be located, an informational header differs, or the port calls an
-  endpoint the SDK never calls.
+* **critical** — wire-format mismatch: another encoding (JSON vs protobuf), path or verb; a required
+  request-body key not sent; the port announcing another SDK version; the authentication header.
+* **high** — missing library surface (a public method, type or endpoint), an incompatible arity, a
+  request-body key the SDK always sends (non-None default) missing or defaulting otherwise, a key the
+  port sends that the SDK's request type does not have.
+* **medium** — default or behaviour mismatch: a constant's value (unit-aware), an optional body key
+  or a response field the port does not read, null sent where the SDK omits a key, a port-only
+  endpoint, protobuf results not accepted, an environment variable not read, a missing CLI command,
+  retry/poll counts or backoff timing.
+* **low** — naming and cosmetics: another name, a deprecated or experimental SDK method missing, a
+  CLI option, a constant not located, a response-only discriminator or port-only response field, a
+  header only the SDK sets, an informational header.
 """
 
 from __future__ import annotations
@@ -66,25 +68,26 @@ SEVERITY_RULES: list[tuple[Severity, str, str]] = [
     (
         Severity.CRITICAL,
         "wire-format mismatch",
-        "endpoint path or verb differs; body field missing/extra on the wire; "
-        "JSON vs protobuf or compression differs; authentication header missing",
+        "JSON vs protobuf, endpoint path or verb differs; required body key not sent; another SDK version "
+        "declared; authentication header missing",
     ),
     (
         Severity.HIGH,
-        "missing public surface",
-        "public method, type, CLI command or endpoint missing; incompatible arity; required type field missing",
+        "missing library surface",
+        "public method, type or endpoint missing; incompatible arity; body key the SDK always sends missing "
+        "or defaulting otherwise; extra body key",
     ),
     (
         Severity.MEDIUM,
         "default / behaviour mismatch",
-        "default value or constant differs (unit-aware); optional or "
-        "extra type field; env var not read; CLI option missing; retry/poll counts or backoff timing differ",
+        "constant differs (unit-aware); optional body key or response field missing; null where the SDK "
+        "omits a key; port-only endpoint; env var not read; CLI command missing; retry/poll counts or backoff",
     ),
     (
         Severity.LOW,
         "naming / cosmetic",
-        "same item under another name; deprecated SDK method missing; constant not "
-        "located; informational header differs; port-only endpoint",
+        "same item under another name; deprecated or experimental SDK method missing; CLI option; constant "
+        "not located; response discriminator; header only the SDK sets",
     ),
 ]
 
@@ -154,6 +157,6 @@ class ItemStatus(_Frozen):
 
     domain: Domain
     subject: str
-    status: str  # "ok" | "partial" | "missing"
+    status: str  # "ok" | "minor" (low gaps only) | "partial" | "missing"
     python: Evidence | None = None
     port: Evidence | None = None

@@ -17,6 +17,7 @@ from tinker_harness.contracts.surface.model import SurfaceManifest
 from tinker_harness.scenarios.sdk_envs import SdkEnvError, interpreter_for
 
 from .elixir import extract_port
+from .grouping import group_findings
 from .mapping.names import detect_app
 from .mapping.overrides import DEFAULT_FILE, Overrides, load_overrides
 from .ratchet import apply_ratchet, load_known_gaps, write_known_gaps
@@ -106,7 +107,7 @@ def run_parity(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         seconds=round(time.perf_counter() - started, 3),
     )
-    report = build_report(facts, findings, items, ratchet, notes)
+    report = build_report(facts, findings, items, ratchet, notes, group_findings(manifest, findings))
     output.mkdir(parents=True, exist_ok=True)
     stem = f"parity-tinker-{manifest.sdk.version}"
     paths = ParityRun(report, output / f"{stem}.md", output / f"{stem}.html", output / f"{stem}.json")

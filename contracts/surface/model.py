@@ -126,6 +126,8 @@ class TypeDef(_Frozen):
     fields: list[TypeField] = []
     enum_values: list[str] = []
     custom_serializer: bool = False  # a model_serializer writes the wire keys (field names may not be them)
+    wire_renames: dict[str, list[str]] = {}  # field -> the key(s) its model_serializer writes instead
+    properties: list[str] = []  # public @property / @cached_property views (``tokens`` over ``tokens_np``)
     location: Location
 
 

@@ -9,21 +9,28 @@ not parse is listed in :attr:`PortSurface.problems` with its first error line an
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli import cli_commands, option_switches
+from .cli import cli_commands
+from .defaults import default_facts
+from .env_reads import ENV_CALLS, env_reads
+from .flow import ModuleScope, module_scopes
 from .model import Attribute, EnvRead, Function, Loc, Module, Param, ParseProblem, PathLiteral, PortSurface, StructField
 from .parse import UNKNOWN, Node, call_name, children, first_error, literal, parser, string_template, text
+from .versions import declared_version
+from .wire_view import ENCODER_FUNCTIONS, derive_encoder, encoder_keys, parse_defaults
 
 __all__ = ["extract_port", "source_files"]
 
 _SKIP_DIRS = {"deps", "_build", "test", "node_modules", ".git", ".elixir_ls", "cover", "doc"}
 _DEFS = {"def": True, "defp": False, "defdelegate": True, "defmacro": True, "defmacrop": False}
 _VERBS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
-_ENV_CALLS = {"System.get_env", "System.fetch_env", "System.fetch_env!"}
 _OPTION_GETTERS = {"Keyword.get", "Map.get", "Keyword.get_lazy"}
 API_PREFIX = "/api/v1/"
+_HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$")
 
 
 def source_files(root: Path) -> list[Path]:
@@ -35,9 +42,11 @@ def source_files(root: Path) -> list[Path]:
 
 
 class _FileExtractor:
-    def __init__(self, surface: PortSurface, rel: str) -> None:
+    def __init__(self, surface: PortSurface, rel: str, encoders: dict[str, tuple[list[str], Loc]]) -> None:
         self.surface = surface
         self.rel = rel
+        self.encoders = encoders  # defimpl Jason.Encoder, for: M -> (keys, place)
+        self.pending_impl = False
 
     def loc(self, node: Node) -> Loc:
         return Loc(self.rel, node.start_point[0] + 1)
@@ -48,6 +57,8 @@ class _FileExtractor:
             name = call_name(child) if child.type == "call" else None
             if name == "defmodule":
                 self.module(child, module)
+            elif name == "defimpl":
+                self.defimpl(child, module)
             elif child.type in ("call", "do_block", "block", "unary_operator", "binary_operator"):
                 self.walk(child, module)
 
@@ -69,9 +80,41 @@ class _FileExtractor:
                 self.struct(stmt, module)
             elif kind == "defmodule":
                 self.module(stmt, module)
-        for command in cli_commands(node, module.name, self.loc):
-            self.surface.cli.append(command)
+            elif kind == "defimpl":
+                self.defimpl(stmt, module)
+        if module.struct is not None:
+            parse_defaults(node, module, self.loc)
+            if module.encoder_keys is None and not module.encoder_all and not module.encoder_except:
+                for stmt in body.named_children if body is not None else []:
+                    head = _def_name(stmt)
+                    if head in ENCODER_FUNCTIONS and head != "encode":
+                        keys = encoder_keys(stmt)
+                        if keys:
+                            module.encoder_keys, module.encoder_loc = keys, self.loc(stmt)
         self.scan(node, module)
+
+    def defimpl(self, node: Node, module: Module | None) -> None:
+        """``defimpl Jason.Encoder, for: M do def encode(...) ... end``: the keys M is sent with."""
+        args = next(children(node, "arguments"), None)
+        items = list(args.named_children) if args is not None else []
+        if not items or not text(items[0]).endswith("Encoder"):
+            return
+        target = module.name if module is not None else None
+        for keywords in children(args, "keywords") if args is not None else []:
+            for pair in children(keywords, "pair"):
+                if text(pair.child_by_field_name("key")).rstrip(": ") == "for":
+                    target = text(pair.child_by_field_name("value")).replace(
+                        "__MODULE__", module.name if module is not None else ""
+                    )
+        body = next(children(node, "do_block"), None)
+        if target is None or body is None:
+            return
+        keys: list[str] = []
+        for stmt in body.named_children:
+            if _def_name(stmt) == "encode":
+                keys += encoder_keys(stmt)
+        if keys:
+            self.encoders[target] = (list(dict.fromkeys(keys)), self.loc(node))
 
     def attribute(self, stmt: Node, module: Module, specs: dict[str, list[str]]) -> None:
         operand = stmt.child_by_field_name("operand")
@@ -80,7 +123,11 @@ class _FileExtractor:
         name = call_name(operand) or ""
         args = next(children(operand, "arguments"), None)
         value = args.named_children[0] if args is not None and args.named_children else None
-        if name == "spec" and value is not None:
+        if name == "impl":
+            self.pending_impl = True
+        elif name == "derive" and value is not None:
+            derive_encoder(value, module, self.loc(stmt))
+        elif name == "spec" and value is not None:
             head = value.child_by_field_name("left") if value.type == "binary_operator" else value
             fname = call_name(head) if head is not None and head.type == "call" else text(head)
             specs.setdefault(fname or "", []).append(text(value))
@@ -111,6 +158,8 @@ class _FileExtractor:
             return
         existing = next((f for f in module.functions if f.name == name and f.arity == len(params)), None)
         function = existing or Function(name=name, params=params, public=public, loc=self.loc(stmt))
+        function.callback |= self.pending_impl
+        self.pending_impl = False
         if existing is None:
             function.specs = specs.get(name, [])
             module.functions.append(function)
@@ -144,17 +193,22 @@ class _FileExtractor:
         for sub in _descendants(node, stop_at_modules=True):
             if sub.type == "string":
                 self.path_literal(sub, module)
-            elif sub.type == "call" and call_name(sub) in _ENV_CALLS:
+                content = text(sub).strip('"')
+                if "application/x-protobuf" in content:
+                    self.surface.protobuf.append(self.loc(sub))
+                if _HEADER.match(content):
+                    self.surface.header_names.add(content.lower())
+            elif sub.type == "call" and call_name(sub) == "Application.get_env":
+                sub_args = next(children(sub, "arguments"), None)
+                items = sub_args.named_children if sub_args is not None else []
+                if len(items) >= 3 and items[1].type == "atom":
+                    module.config_defaults.append((text(items[1]).lstrip(":"), text(items[2]), self.loc(items[2])))
+            elif sub.type == "call" and call_name(sub) in ENV_CALLS:
                 sub_args = next(children(sub, "arguments"), None)
                 first = sub_args.named_children[0] if sub_args is not None and sub_args.named_children else None
                 value = literal(first)
                 if isinstance(value, str):
                     self.surface.env_reads.append(EnvRead(value, self.loc(sub)))
-            elif sub.type == "call" and call_name(sub) in ("OptionParser.parse", "OptionParser.parse!"):
-                switches = option_switches(sub)
-                for command in self.surface.cli:
-                    if command.loc.file == self.rel and _within(command.body, sub):
-                        command.options |= switches
 
     def path_literal(self, node: Node, module: Module) -> None:
         template = _resolved_template(node, module)
@@ -163,11 +217,7 @@ class _FileExtractor:
         if any(c.isspace() for c in template):
             return  # prose (a @moduledoc mentioning a path), not a request
         path = template[template.index(API_PREFIX) :].split("?", 1)[0]
-        self.surface.paths.append(PathLiteral(path, _verb(node), module.name, self.loc(node)))
-
-
-def _within(span: tuple[int, int] | None, node: Node) -> bool:
-    return span is not None and span[0] <= node.start_byte < span[1]
+        self.surface.paths.append(PathLiteral(path, _verb(node), module.name, self.loc(node), _enclosing_def(node)))
 
 
 def _attr_value(module: Module, name: str) -> Any:
@@ -234,6 +284,8 @@ def _descendants(node: Node, stop_at_modules: bool = False) -> list[Node]:
 def extract_port(root: Path) -> PortSurface:
     """Everything the comparison needs from a port checkout at ``root``."""
     surface = PortSurface(root=str(root))
+    scopes: list[tuple[str, list[ModuleScope]]] = []
+    encoders: dict[str, tuple[list[str], Loc]] = {}
     for path in source_files(root):
         rel = path.relative_to(root).as_posix()
         surface.files += 1
@@ -249,5 +301,54 @@ def extract_port(root: Path) -> PortSurface:
             snippet = text(error).strip().splitlines()[0][:40] if text(error).strip() else error.type
             surface.problems.append(ParseProblem(rel, error.start_point[0] + 1, f"syntax error near {snippet!r}"))
             continue
-        _FileExtractor(surface, rel).walk(tree.root_node, None)
+        _FileExtractor(surface, rel, encoders).walk(tree.root_node, None)
+        scopes.append((rel, module_scopes(tree.root_node)))
+    for name, (keys, loc) in encoders.items():
+        module = surface.module(name)
+        if module is not None:
+            module.encoder_keys, module.encoder_loc = keys, loc
+    _follow(surface, scopes)
+    declared_version(root, surface, scopes)
     return surface
+
+
+def _enclosing_def(node: Node) -> str | None:
+    current = node.parent
+    while current is not None:
+        name = _def_name(current)
+        if name is not None:
+            return name
+        current = current.parent
+    return None
+
+
+def _def_name(stmt: Node) -> str | None:
+    if stmt.type != "call" or call_name(stmt) not in ("def", "defp"):
+        return None
+    args = next(children(stmt, "arguments"), None)
+    head = args.named_children[0] if args is not None and args.named_children else None
+    if head is not None and head.type == "binary_operator":
+        head = head.child_by_field_name("left")
+    if head is None:
+        return None
+    return call_name(head) if head.type == "call" else text(head)
+
+
+def _locator(rel: str) -> Callable[[Node], Loc]:
+    return lambda node: Loc(rel, node.start_point[0] + 1)
+
+
+def _follow(surface: PortSurface, files: list[tuple[str, list[ModuleScope]]]) -> None:
+    """What needs every file parsed: CLI dispatch across clauses and reads through helpers."""
+    known = {m.name for m in surface.modules}
+    default_facts(files, {m.name: m for m in surface.modules})
+    for rel, scopes in files:
+        for scope in scopes:
+            module = surface.module(scope.name)
+            attributes = {k: a.literal for k, a in module.attributes.items()} if module is not None else {}
+            surface.cli += cli_commands(scope, _locator(rel), attributes)
+    seen = {(r.name, r.loc) for r in surface.env_reads}
+    for read in env_reads(files, known):
+        if (read.name, read.loc) not in seen:
+            seen.add((read.name, read.loc))
+            surface.env_reads.append(read)

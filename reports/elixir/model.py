@@ -18,6 +18,7 @@ __all__ = [
     "PathLiteral",
     "PortSurface",
     "StructField",
+    "VersionUse",
 ]
 
 
@@ -46,6 +47,7 @@ class Function:
     loc: Loc
     specs: list[str] = field(default_factory=list)
     option_defaults: dict[str, tuple[str, Loc]] = field(default_factory=dict)  # Keyword.get(opts, :k, default)
+    callback: bool = False  # ``@impl``: a behaviour callback, its arity is the behaviour's
 
     @property
     def arity(self) -> int:
@@ -84,9 +86,28 @@ class Module:
     enforce_keys: list[str] = field(default_factory=list)
     attributes: dict[str, Attribute] = field(default_factory=dict)
     types: list[str] = field(default_factory=list)
+    encoder_keys: list[str] | None = None  # keys an encoder writes (``only:`` list or an encode function)
+    encoder_except: list[str] = field(default_factory=list)
+    encoder_all: bool = False  # ``@derive Jason.Encoder``: every field
+    encoder_loc: Loc | None = None
+    encoder_derived: bool = False  # a derived encoder writes every listed key, nil as null
+    parse_defaults: dict[str, tuple[str, Loc]] = field(default_factory=dict)  # field -> fallback when parsing
+    config_defaults: list[tuple[str, str, Loc]] = field(default_factory=list)  # Application.get_env key, default
+    mode_defaults: dict[str, str] = field(default_factory=dict)  # attribute -> the default mode's attribute
+    counter_caps: dict[str, tuple[int, Loc]] = field(default_factory=dict)  # counter field -> its cap
+    opt_in: bool = False  # struct of an opt-in feature (``enabled: false``)
 
     def public_functions(self, name: str) -> list[Function]:
         return [f for f in self.functions if f.public and f.name == name]
+
+    def wire_fields(self) -> list[str] | None:
+        """The struct fields its encoder writes; None when no encoder is declared (all, presumably)."""
+        names = [f.name for f in self.struct or []]
+        if self.encoder_keys is not None:
+            return self.encoder_keys
+        if self.encoder_except:
+            return [n for n in names if n not in self.encoder_except]
+        return names if self.encoder_all else None
 
 
 @dataclass(frozen=True)
@@ -95,6 +116,7 @@ class PathLiteral:
     verb: str | None
     module: str
     loc: Loc
+    function: str | None = None  # the function the literal is in
 
 
 @dataclass(frozen=True)
@@ -108,7 +130,6 @@ class CliDecl:
     path: str  # "checkpoint list"
     loc: Loc
     options: set[str] = field(default_factory=set)
-    body: tuple[int, int] | None = field(default=None, compare=False, repr=False)  # byte span owning its options
 
 
 @dataclass(frozen=True)
@@ -121,10 +142,22 @@ class ParseProblem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
+@dataclass(frozen=True)
+class VersionUse:
+    """Where the port sends the SDK version it declares: a header, a body key, or a call site."""
+
+    label: str  # "header x-stainless-package-version", "body key sdk_version", "tinker_sdk()"
+    loc: Loc
+
+
 @dataclass
 class PortSurface:
     root: str
     files: int = 0
+    declared_sdk_version: tuple[str, Loc] | None = None  # ("0.15.0", mix.exs:6)
+    version_uses: list[VersionUse] = field(default_factory=list)
+    protobuf: list[Loc] = field(default_factory=list)  # where the port names application/x-protobuf
+    header_names: set[str] = field(default_factory=set)  # header-like string literals, lower case
     modules: list[Module] = field(default_factory=list)
     paths: list[PathLiteral] = field(default_factory=list)
     env_reads: list[EnvRead] = field(default_factory=list)

@@ -125,10 +125,20 @@ def literal(node: Node | None, attribute: Callable[[str], Any] | None = None) ->
     if kind == "keywords":
         return _Keywords(_pairs(node, attribute))
     if kind == "map":
+        if next(children(node, "struct"), None) is not None:
+            return UNKNOWN  # %Struct{}: its value is the struct's own defaults
         content = next(children(node, "map_content"), None)
         pairs: dict[str, Any] = {}
-        for kw in children(content, "keywords") if content is not None else []:
-            pairs.update(_pairs(kw, attribute))
+        for item in content.named_children if content is not None else []:
+            if item.type == "keywords":
+                pairs.update(_pairs(item, attribute))
+            elif item.type == "binary_operator" and text(item.child_by_field_name("operator")) == "=>":
+                key = literal(item.child_by_field_name("left"), attribute)
+                if not isinstance(key, str | int | float | bool):
+                    return UNKNOWN
+                pairs[str(key) if not isinstance(key, str) else key] = literal(
+                    item.child_by_field_name("right"), attribute
+                )
         return pairs
     if kind == "unary_operator":
         operand = node.child_by_field_name("operand")

@@ -1,5 +1,5 @@
-"""The parity report as Markdown: summary first, then the ratchet, gaps by domain and severity,
-the feature matrix and the severity rules."""
+"""The parity report as Markdown: the fixes to do first, the summary, the ratchet, gaps grouped by
+root cause (worst first), the feature matrix and the severity rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tinker_harness.reports.report import ParityReport
 __all__ = ["MARK", "STATUS_MARK", "render_markdown"]
 
 MARK = {Severity.CRITICAL: "🟥", Severity.HIGH: "🟧", Severity.MEDIUM: "🟨", Severity.LOW: "⬜"}
-STATUS_MARK = {"ok": "✅ yes", "partial": "⚠️ partial", "missing": "❌ no"}
+STATUS_MARK = {"ok": "✅ yes", "minor": "✅ yes (minor gaps)", "partial": "⚠️ partial", "missing": "❌ no"}
 
 
 def _cell(text: str) -> str:
@@ -34,6 +34,22 @@ def _gap(f: Finding, new: set[str]) -> list[str]:
     return lines
 
 
+def _top(report: ParityReport, by_id: dict[str, Finding]) -> list[str]:
+    if not report.top:
+        return []
+    out = ["## Fix these first", ""]
+    for n, key in enumerate(report.top, 1):
+        group = report.group(key)
+        if group is None:
+            continue
+        status = f", {group.status}" if group.status != "stable" else ""
+        count = f"{len(group.findings)} gap{'s' if len(group.findings) != 1 else ''}"
+        worst = _cell(by_id[group.findings[0]].title)
+        out.append(f"{n}. {MARK[group.severity]} **{group.title}** ({group.severity.value}{status}, {count}) — {worst}")
+        out.append(f"   - Fix: {_cell(group.fix)}")
+    return out + [""]
+
+
 def render_markdown(report: ParityReport) -> str:
     facts = report.facts
     out = [
@@ -45,19 +61,34 @@ def render_markdown(report: ParityReport) -> str:
         + (f"; journals `{facts.journals}`" if facts.journals else "")
         + ".",
         "",
+    ]
+    by_id = {f.id: f for f in report.findings}
+    out += _top(report, by_id)
+    out += [
         "## Summary",
         "",
-        "| Domain | Compared | Complete | Critical | High | Medium | Low |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| Domain | Compared | Complete | Correct | Critical | High | Medium | Low |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in report.summary:
         counts = [str(s.counts[v.value]) for v in Severity]
-        out.append(f"| {s.title} | {s.items} | {_pct(s.completeness)} | " + " | ".join(counts) + " |")
+        out.append(
+            f"| {s.title} | {s.items} | {_pct(s.completeness)} | {_pct(s.correctness)} | " + " | ".join(counts) + " |"
+        )
     totals = [str(sum(s.counts[v.value] for s in report.summary)) for v in Severity]
     items = sum(s.items for s in report.summary)
+    present = sum(s.present for s in report.summary)
     ok = sum(s.ok for s in report.summary)
-    out.append(f"| **Total** | {items} | {_pct(100.0 * ok / items if items else None)} | " + " | ".join(totals) + " |")
-    out += ["", "Complete = share of compared SDK items with no gap of severity medium or worse.", ""]
+    out.append(
+        f"| **Total** | {items} | {_pct(100.0 * present / items if items else None)} | "
+        f"{_pct(100.0 * ok / items if items else None)} | " + " | ".join(totals) + " |"
+    )
+    out += [
+        "",
+        f"{len(report.findings)} gaps in {len(report.groups)} features. Complete = share of compared SDK items "
+        "the port has; correct = share it has with no gap of severity medium or worse.",
+        "",
+    ]
 
     ratchet = report.ratchet
     out += ["## Changes since the known-gaps baseline", ""]
@@ -81,13 +112,16 @@ def render_markdown(report: ParityReport) -> str:
         out += ["## Notes", ""] + [f"- {n}" for n in report.notes] + [""]
 
     new = set(ratchet.new)
-    out += ["## Gaps", ""]
-    for domain in Domain:
-        gaps = report.by_domain(domain)
-        if not gaps:
-            continue
-        out += [f"### {domain.label} ({len(gaps)})", ""]
-        for f in gaps:
+    out += ["## Gaps by feature", ""]
+    for group in report.groups:
+        members = [by_id[i] for i in group.findings if i in by_id]
+        status = f", {group.status}" if group.status != "stable" else ""
+        kind = "missing" if group.missing else "differs"
+        out += [
+            f"### {MARK[group.severity]} {group.title} — {group.severity.value}, {kind}{status} ({len(members)})",
+            "",
+        ]
+        for f in members:
             out += _gap(f, new)
         out.append("")
 

@@ -14,6 +14,7 @@ from .config import compare_cli, compare_env
 from .constants import compare_constants
 from .endpoints import compare_endpoints
 from .types import compare_types
+from .wire import compare_wire
 
 __all__ = ["compare_static"]
 
@@ -24,6 +25,15 @@ def compare_static(
     """Every static gap of ``port`` against ``manifest``, and the status of each SDK item compared."""
     overrides = overrides or Overrides()
     ctx = Context(manifest, port, overrides, overrides.app or detect_app(port))
-    for compare in (compare_clients, compare_types, compare_endpoints, compare_env, compare_cli, compare_constants):
+    comparers = (
+        compare_wire,
+        compare_clients,
+        compare_types,
+        compare_endpoints,
+        compare_env,
+        compare_cli,
+        compare_constants,
+    )
+    for compare in comparers:
         compare(ctx)
     return ctx.finish()

@@ -1,15 +1,23 @@
 """Client methods: every public SDK method against the functions of the matching port module.
 
-Rules: an instance method ``m(self, a, b=1)`` needs ``m/N`` in the port with the receiver first:
-its *required* arity must be ``1 + required`` and, when the SDK method takes optional arguments,
-a larger arity must exist for them (an ``opts`` keyword list or positional defaults). Static
-methods have no receiver; properties are 1-arity functions. Constructors are not compared (ports
-build clients with ``start_link``/``new`` and options). ``x_async`` is satisfied by ``x_async`` or
-by a ``Task``-returning ``x``. Defaults are compared where the port states them
-(``opts \\\\ [rank: 32]`` positionally or ``Keyword.get(opts, :rank, 32)``).
+Rules: an instance method ``m(self, a, b=1)`` needs ``m/N`` in the port with the receiver first.
+Its required arguments are there when the port has ``1 + required`` required parameters, or when
+each one is a parameter of the same name or an option the function reads from its keyword list
+(``Keyword.get(opts, :num_samples, 1)``) and every other required port parameter is one of the
+SDK's optional ones; when the SDK method takes optional arguments a larger arity must exist for
+them. Static methods have no receiver; properties are 1-arity functions. A behaviour callback
+(``@impl``) has the behaviour's arity and is not compared. Not compared either: constructors (ports
+build clients with ``start_link``/``new``) and SDK internals, methods whose signature names an
+internal type (``holder: InternalClientHolder``). ``x_async`` is satisfied by ``x_async`` or a
+``Task``-returning ``x``; a blocking or future-returning ``x`` by a ``Task``-returning ``x_async``.
+Names match exactly, without a ``get_`` prefix, or with ``by``/``from`` swapped (a naming gap).
+Defaults are compared where the port states them (``opts \\\\ [rank: 32]`` positionally or
+``Keyword.get(opts, :rank, 32)``).
 """
 
 from __future__ import annotations
+
+import re
 
 from tinker_harness.contracts.surface.model import ClientClass, Method
 from tinker_harness.reports.elixir.model import Function, Module
@@ -21,6 +29,21 @@ from .common import Context, port_default, port_ev, py_ev, same_default, show
 __all__ = ["compare_clients"]
 
 D = Domain.CLIENTS
+_INTERNAL = re.compile(r"\b_?[A-Z]\w*Internal\w*|\bInternal\w+|\b_[A-Z]\w*")
+_SYNONYMS = (("_by_", "_from_"), ("_from_", "_by_"))
+
+
+def is_internal(method: Method) -> bool:
+    """A method whose signature names an internal type is plumbing, not public surface."""
+    texts = [p.annotation or "" for p in method.params] + [method.returns or ""]
+    return any(_INTERNAL.search(t) for t in texts)
+
+
+def sdk_status(method: Method) -> str:
+    """stable / experimental / deprecated, as the SDK marks the method."""
+    if method.experimental:
+        return "experimental"
+    return "deprecated" if method.deprecated else "stable"
 
 
 def _port_module(ctx: Context, client: ClientClass) -> Module | None:
@@ -32,10 +55,12 @@ def _by_rules(module: Module, name: str) -> tuple[list[Function], str]:
     exact = module.public_functions(name)
     if exact:
         return exact, "exact"
-    if name.startswith("get_"):
-        bare = module.public_functions(name[4:])
-        if bare:
-            return bare, "naming"
+    variants = [name[4:]] if name.startswith("get_") else []
+    variants += [name.replace(a, b) for a, b in _SYNONYMS if a in name]
+    for variant in variants:
+        found = module.public_functions(variant)
+        if found:
+            return found, "naming"
     return [], ""
 
 
@@ -47,25 +72,45 @@ def _resolve(ctx: Context, module: Module, client: ClientClass, method: Method) 
         target = ctx.port.module(mod_name) or module
         return target.public_functions(fname), "override"
     functions, how = _by_rules(module, method.name)
-    if functions or not method.async_variant_of:
+    if functions:
         return functions, how
+    if not method.async_variant_of:
+        # A blocking or future-returning x: a Task-returning x_async gives the same result.
+        later, how = _by_rules(module, f"{method.name}_async")
+        tasks = [f for f in later if f.returns_task]
+        return (tasks, "task") if tasks else ([], "")
     # x_async: a Task-returning x (found by the same rules) is the Elixir way to be asynchronous.
     sync, how = _by_rules(module, method.async_variant_of)
     tasks = [f for f in sync if f.returns_task]
     return (tasks, how) if tasks else ([], "")
 
 
-def _arity_problem(method: Method, functions: list[Function]) -> str | None:
+def _fits(function: Function, receiver: int, required: list[str], optional: set[str], options: set[str]) -> bool:
+    """The SDK's required arguments are the port's by name or as options, and nothing else is required.
+
+    ``options`` are the keys the port module reads from keyword lists: an ``opts`` parameter handed
+    down to a helper that reads ``Keyword.get(opts, :num_samples, 1)`` carries ``num_samples``."""
+    takes_opts = any(p.name in ("opts", "options") for p in function.params)
+    names = {p.name for p in function.params} | set(function.option_defaults) | (options if takes_opts else set())
+    extra = [p.name for p in function.params[receiver:] if p.default is None and p.name not in required]
+    return all(n in names for n in required) and all(n in optional for n in extra)
+
+
+def _arity_problem(method: Method, functions: list[Function], options: set[str]) -> str | None:
+    if any(f.callback for f in functions):
+        return None  # a behaviour callback: the behaviour fixes its arity
     receiver = 0 if method.kind == "staticmethod" else 1
     positional = [p.name for p in method.required_params if p.kind != "keyword_only"]
     required = receiver + len(positional)
     optional = bool(method.optional_params or len(positional) < len(method.required_params))
-    exact = [f for f in functions if f.min_arity == required]
+    optional_names = {p.name for p in method.optional_params}
+    exact = [f for f in functions if f.min_arity == required or _fits(f, receiver, positional, optional_names, options)]
     shown = ", ".join(f"{f.name}({', '.join(p.name for p in f.params)})" for f in functions)
     if not exact:
         names = ", ".join(["receiver"] * receiver + positional)
         return f"needs {required} required argument(s) ({names}); the port has {shown}"
-    if optional and not any(f.arity > required for f in exact):
+    takes_more = any(f.arity > f.min_arity or any(p.name in ("opts", "options") for p in f.params) for f in exact)
+    if optional and not takes_more:
         names = ", ".join(p.name for p in method.optional_params)
         return f"takes optional arguments ({names}) but the port has no parameter for them: {shown}"
     return None
@@ -108,22 +153,23 @@ def compare_clients(ctx: Context) -> None:
         module = _port_module(ctx, client)
         for method in client.methods:
             subject = f"{client.name}.{method.name}"
-            if method.kind == "constructor" or not ctx.in_scope(D, subject):
+            if method.kind == "constructor" or is_internal(method) or not ctx.in_scope(D, subject):
                 continue
             functions, how = _resolve(ctx, module, client, method) if module is not None else ([], "")
             ctx.item(D, subject, py_ev(method.location), port_ev(functions[0].loc) if functions else None)
             if not functions:
-                deprecated = method.deprecated is not None
+                status = sdk_status(method)
                 where = module.name if module is not None else f"{ctx.app}.{client.name} (module not found)"
                 ctx.add(
                     Finding.make(
                         D,
                         "missing-method",
-                        Severity.LOW if deprecated else Severity.HIGH,
+                        Severity.HIGH if status == "stable" else Severity.LOW,
                         subject,
-                        f"{subject} is missing from the port" + (" (deprecated in the SDK)" if deprecated else ""),
+                        f"{subject} is missing from the port"
+                        + (f" ({status} in the SDK)" if status != "stable" else ""),
                         f"Add def {method.name}(...) to {where}"
-                        + (" or record it as intentionally skipped in [accept]." if deprecated else "."),
+                        + (" or record it as intentionally skipped in [accept]." if status != "stable" else "."),
                         py_ev(method.location, _signature(method)),
                         port_ev(module.loc, module.name) if module is not None else None,
                     )
@@ -146,7 +192,8 @@ def compare_clients(ctx: Context) -> None:
                         port_ev(functions[0].loc, f"{functions[0].name}/{functions[0].arity}"),
                     )
                 )
-            problem = _arity_problem(method, functions)
+            options = {k for f in module.functions for k in f.option_defaults} if module is not None else set()
+            problem = _arity_problem(method, functions, options)
             if problem is not None:
                 ctx.add(
                     Finding.make(

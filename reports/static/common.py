@@ -11,7 +11,7 @@ from tinker_harness.reports.elixir.parse import UNKNOWN, literal_source
 from tinker_harness.reports.findings import Domain, Evidence, Finding, ItemStatus, Severity
 from tinker_harness.reports.mapping.overrides import Overrides
 
-__all__ = ["Context", "attribute_resolver", "port_ev", "py_ev", "same_default", "show"]
+__all__ = ["Context", "attribute_resolver", "elixir", "port_ev", "py_ev", "same_default", "show"]
 
 
 def py_ev(location: Location, text: str = "") -> Evidence:
@@ -59,6 +59,21 @@ def show(value: Any) -> str:
     return repr(value)
 
 
+def elixir(value: Any) -> str:
+    """A JSON-like value written as Elixir source: ``nil``, ``false``, ``"snapshot"``, ``[1, 2]``."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(elixir(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "%{" + ", ".join(f"{elixir(k)} => {elixir(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
 @dataclass
 class Context:
     manifest: SurfaceManifest
@@ -82,17 +97,21 @@ class Context:
         kept = [f for f in self.findings if f.id not in self.overrides.accept]
         worst: dict[tuple[Domain, str], Severity] = {}
         for f in kept:
-            key = (f.domain, f.subject.split("#", 1)[0])
-            if key not in worst or f.severity.rank < worst[key].rank:
-                worst[key] = f.severity
+            base = f.subject.split("#", 1)[0]
+            keys = [(f.domain, base)]
+            if f.domain is Domain.WIRE and f.kind in ("missing-field", "extra-field", "default"):
+                keys.append((Domain.TYPES, base))  # a request body's key is also a gap of its type
+            for key in keys:
+                if key not in worst or f.severity.rank < worst[key].rank:
+                    worst[key] = f.severity
         items = []
         for item in self.items:
             severity = worst.get((item.domain, item.subject))
-            if severity is None or severity is Severity.LOW:
-                status = "ok"
-            elif item.port is None:
+            if severity is not None and item.port is None:
                 status = "missing"
+            elif severity is None:
+                status = "ok"
             else:
-                status = "partial"
+                status = "minor" if severity is Severity.LOW else "partial"
             items.append(item.model_copy(update={"status": status}))
         return kept, items

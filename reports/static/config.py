@@ -63,7 +63,7 @@ def compare_cli(ctx: Context) -> None:
                 Finding.make(
                     Domain.CLI,
                     "missing-command",
-                    Severity.HIGH,
+                    Severity.MEDIUM,
                     subject,
                     f"CLI command `tinker {subject}` has no port equivalent",
                     f"Add a `{subject}` command (Mix task or CLI clause)"
@@ -86,7 +86,7 @@ def compare_cli(ctx: Context) -> None:
                 Finding.make(
                     Domain.CLI,
                     "missing-option",
-                    Severity.MEDIUM,
+                    Severity.LOW,
                     f"{subject}#{option.name}",
                     f"`tinker {subject}` option {flag} is missing from the port",
                     f"Accept {flag} ({option.type}{_default(option.default)}) "

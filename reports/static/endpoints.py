@@ -1,13 +1,17 @@
 """Endpoints: every ``/api/v1`` path the SDK reaches against the path literals of the port.
 
-Paths are compared as templates (placeholders become ``{}``). Same path, other verb → critical;
-an unmatched SDK path paired with a similar unmatched port path → critical "path differs"; an
-SDK path the port never mentions → high; a port path the SDK never calls → low.
+Paths are compared as templates (placeholders become ``{}``). Same path, other verb → critical.
+An unmatched SDK path is paired with an unmatched port path only when both spell the same words
+with other separators (``session_heartbeat`` / ``session/heartbeat``) → critical "path differs";
+looking alike is not enough (``…/external_weights_urls`` is not ``…/archive``). An SDK path the port
+never mentions → high (medium when only deprecated or experimental methods reach it). A port path
+the SDK never calls is a wire difference (medium): the SDK's method of the same name, when there is
+one, names the endpoint it uses instead.
 """
 
 from __future__ import annotations
 
-from difflib import SequenceMatcher
+import re
 
 from tinker_harness.contracts.surface.model import Endpoint
 from tinker_harness.reports.elixir.model import PathLiteral
@@ -19,7 +23,11 @@ from .common import Context, port_ev, py_ev
 __all__ = ["compare_endpoints", "sdk_endpoints"]
 
 D = Domain.ENDPOINTS
-_SIMILAR = 0.75
+
+
+def spelling(path: str) -> str:
+    """``/api/v1/session_heartbeat`` and ``/api/v1/session/heartbeat`` → the same letters."""
+    return re.sub(r"[^a-z0-9{}]", "", path.lower())
 
 
 def sdk_endpoints(endpoints: list[Endpoint]) -> dict[tuple[str, str], Endpoint]:
@@ -70,15 +78,11 @@ def compare_endpoints(ctx: Context) -> None:
                 )
             )
     spare = {p: lits for p, lits in port.items() if p not in used}
-    # Pair unmatched SDK paths with unmatched port paths, most similar pairs first.
-    pairs = sorted(
-        ((SequenceMatcher(None, p, path).ratio(), path, p) for _, path, _ in unmatched for p in spare),
-        reverse=True,
-    )
     paired: dict[str, str] = {}
-    for ratio, sdk_path, port_path in pairs:
-        if ratio >= _SIMILAR and sdk_path not in paired and port_path not in paired.values():
-            paired[sdk_path] = port_path
+    for _, sdk_path, _ in unmatched:
+        alike = [p for p in spare if spelling(p) == spelling(sdk_path) and p not in paired.values()]
+        if len(alike) == 1:
+            paired[sdk_path] = alike[0]
     for verb, path, endpoint in unmatched:
         subject = _subject(verb, path)
         python = py_ev(endpoint.locations[0], f"{endpoint.http_method} {endpoint.path}")
@@ -99,29 +103,71 @@ def compare_endpoints(ctx: Context) -> None:
             )
             continue
         ctx.item(D, subject, python, None)
-        callers = ", ".join(endpoint.callers[:3]) or "background traffic"
+        callers = ", ".join(endpoint.callers[:3]) or _background(endpoint)
+        public = [c for c in endpoint.callers if _stable(ctx, c)]
         ctx.add(
             Finding.make(
                 D,
                 "missing-endpoint",
-                Severity.HIGH,
+                Severity.HIGH if public or not endpoint.callers else Severity.MEDIUM,
                 subject,
                 f"{verb} {path} is never referenced by the port (SDK: {callers})",
-                f"Implement the call the SDK makes from {callers}.",
+                (
+                    f"Implement the call the SDK makes from {callers}."
+                    if endpoint.callers
+                    else f"Implement the call; the SDK makes it from {callers}. Check what the server needs it for "
+                    "before relying on its absence."
+                ),
                 python,
             )
         )
+    everything = {path for _, path in sdk_endpoints(ctx.manifest.endpoints)}  # the scope limits checks, not facts
     for path, literals in sorted(spare.items()):
+        if path in everything:
+            continue
         literal = literals[0]
+        instead = _sdk_instead(ctx, literal.function)
         ctx.add(
             Finding.make(
-                D,
+                Domain.WIRE,
                 "port-only-endpoint",
-                Severity.LOW,
+                Severity.MEDIUM,
                 f"{literal.verb or '?'} {path}",
-                f"the port calls {literal.path}, which the SDK never calls",
-                "Check that the server offers this endpoint; drop it if it is a leftover.",
+                f"the port calls {literal.path}"
+                + (f" from {literal.function}" if literal.function else "")
+                + f", which tinker {ctx.manifest.sdk.version} never calls"
+                + (f"; the SDK's {instead}" if instead else ""),
+                (f"Check whether the port should follow the SDK ({instead}); " if instead else "")
+                + "check that the server still offers this endpoint before relying on it, and keep it until you "
+                "know (removing a call the port's users depend on breaks them).",
                 None,
                 port_ev(literal.loc, literal.path),
             )
         )
+
+
+def _background(endpoint: Endpoint) -> str:
+    files = {loc.file for loc in endpoint.locations}
+    if any("/cli/" in f for f in files):
+        return "the CLI (" + ", ".join(sorted(files)) + ")"
+    return "background traffic (" + ", ".join(sorted(files)) + ")"
+
+
+def _stable(ctx: Context, caller: str) -> bool:
+    client, _, name = caller.partition(".")
+    found = ctx.manifest.client(client)
+    method = next((m for m in found.methods if m.name == name), None) if found else None
+    return method is not None and not method.deprecated and not method.experimental
+
+
+def _sdk_instead(ctx: Context, function: str | None) -> str:
+    """``TrainingClient.forward uses POST /api/v1/forward_backward`` for a port function ``forward``."""
+    if not function:
+        return ""
+    names = {function, function.removesuffix("_future"), function.removesuffix("_async")}
+    for client in ctx.manifest.clients:
+        for method in client.methods:
+            if method.name in names and method.endpoints:
+                reached = ", ".join(sorted({f"{e.http_method} {e.path}" for e in method.endpoints}))
+                return f"{client.name}.{method.name} uses {reached}"
+    return ""

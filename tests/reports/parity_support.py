@@ -26,7 +26,18 @@ PLANTED_GAPS: dict[str, tuple[str, str | None, str | None]] = {
         "lib/tinkex/api/training.ex:27",
     ),
     "endpoints/missing-endpoint/POST /api/v1/client/config": ("high", "tinker/resources/service.py:67", None),
-    "endpoints/port-only-endpoint/POST /api/v1/unload_model": ("low", None, "lib/tinkex/api/service.ex:31"),
+    "wire/port-only-endpoint/POST /api/v1/unload_model": ("medium", None, "lib/tinkex/api/service.ex:31"),
+    # JSON where the SDK sends protobuf; JSON results where the SDK asks for protobuf
+    "wire/encoding/POST /api/v1/forward_backward": (
+        "critical",
+        "tinker/resources/training.py:45",
+        "lib/tinkex/api/training.ex:9",
+    ),
+    "wire/result-encoding/POST /api/v1/retrieve_future": (
+        "medium",
+        "tinker/lib/api_future_impl.py:454",
+        "lib/tinkex/api/sampling.ex:19",
+    ),
     # missing method, wrong arity, naming, default, deprecated methods missing
     "clients/missing-method/TrainingClient.save_weights_external": (
         "high",
@@ -63,28 +74,28 @@ PLANTED_GAPS: dict[str, tuple[str, str | None, str | None]] = {
         "tinker/lib/public_interfaces/service_client.py:299",
         "lib/tinkex/service_client.ex:12",
     ),
-    # extra field, missing required field, wrong default
-    "types/extra-field/SampleRequest#cache_key": (
-        "medium",
+    # request bodies: an extra key sent, a required key missing, a default that goes on the wire
+    "wire/extra-field/SampleRequest#cache_key": (
+        "high",
         "tinker/types/sample_request.py:14",
         "lib/tinkex/types/sample_request.ex:22",
     ),
-    "types/missing-field/LoraConfig#rank": (
-        "high",
+    "wire/missing-field/LoraConfig#rank": (
+        "critical",
         "tinker/types/lora_config.py:9",
         "lib/tinkex/types/lora_config.ex:1",
     ),
-    "types/default/SamplingParams#top_k": (
-        "medium",
+    "wire/default/SamplingParams#top_k": (
+        "high",
         "tinker/types/_pydantic_types/sampling_params.py:21",
         "lib/tinkex/types/sampling_params.ex:5",
     ),
     # missing env var
     "env/missing-env/TINKER_TAGS": ("medium", "tinker/lib/internal_client_holder.py:769", None),
     # missing CLI command and option
-    "cli/missing-command/checkpoint set-ttl": ("high", "tinker/cli/commands/checkpoint.py:893", None),
+    "cli/missing-command/checkpoint set-ttl": ("medium", "tinker/cli/commands/checkpoint.py:893", None),
     "cli/missing-option/checkpoint list#limit": (
-        "medium",
+        "low",
         "tinker/cli/commands/checkpoint.py:729",
         "lib/tinkex/cli.ex:6",
     ),

@@ -22,24 +22,31 @@ def _parity(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 def test_report_files_summary_gaps_and_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _parity(capsys, "--port", str(PLANTED), "--output", str(tmp_path))
     assert code == 0
-    assert out.splitlines()[0].startswith("19 gaps (2 critical, 5 high, 6 medium, 6 low); 19 new, 0 closed;")
+    assert out.splitlines()[0].startswith("21 gaps (4 critical, 5 high, 6 medium, 6 low); 21 new, 0 closed;")
     report = ParityReport.model_validate_json((tmp_path / "parity-tinker-0.38.0.json").read_text())
     assert {f.id for f in report.findings} == set(PLANTED_GAPS)
     summary = {s.domain.value: s for s in report.summary}
-    assert (summary["types"].items, summary["types"].ok, summary["types"].completeness) == (5, 2, 40.0)
-    assert summary["endpoints"].counts == {"critical": 2, "high": 1, "medium": 0, "low": 1}
+    types = summary["types"]
+    assert (types.items, types.present, types.ok, types.completeness, types.correctness) == (5, 5, 2, 100.0, 40.0)
+    assert summary["endpoints"].counts == {"critical": 2, "high": 1, "medium": 0, "low": 0}
+    assert summary["wire"].counts == {"critical": 2, "high": 2, "medium": 2, "low": 0}
     assert report.facts.parse_problems == ["lib/tinkex/broken_draft.ex:1: syntax error near 'do'"]
 
     markdown = (tmp_path / "parity-tinker-0.38.0.md").read_text()
-    assert markdown.index("## Summary") < markdown.index("## Changes since") < markdown.index("## Gaps")
-    assert "| Types | 5 | 40.0 % | 0 | 1 | 2 | 0 |" in markdown
+    assert (
+        markdown.index("## Fix these first")
+        < markdown.index("## Summary")
+        < markdown.index("## Changes since")
+        < markdown.index("## Gaps by feature")
+    )
+    assert "| Types | 5 | 100.0 % | 40.0 % | 0 | 0 | 0 | 0 |" in markdown
     assert "  - Python: `tinker/types/lora_config.py:9`" in markdown
     assert "| `TrainingClient.save_weights_external` | ✅ yes | ❌ no |" in markdown
     assert "| 🟥 critical | wire-format mismatch |" in markdown
 
     html = (tmp_path / "parity-tinker-0.38.0.html").read_text()
-    assert "<link" not in html and "<script" not in html and "http://" not in html.split("</style>")[0]
-    assert 'id="summary"' in html and 'id="types/missing-field/LoraConfig#rank"' in html
+    assert "<link" not in html and "<script src" not in html and "http://" not in html.split("</style>")[0]
+    assert 'id="summary"' in html and 'id="wire/missing-field/LoraConfig#rank"' in html
 
 
 def test_known_gaps_ratchet_lists_new_and_closed_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

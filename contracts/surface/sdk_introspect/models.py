@@ -30,6 +30,62 @@ def _field_lines(index: SourceIndex, cls: type) -> tuple[str, dict[str, int]]:
     return path, lines
 
 
+def _properties(cls: type) -> list[str]:
+    """Public read-only views of ``cls`` (``@property``, ``@cached_property``): the list ``tokens``
+    over the numpy field ``tokens_np``, which a port may hold as a plain field."""
+    import functools
+
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("tinker"):
+            continue
+        for name, value in vars(klass).items():
+            if not name.startswith("_") and isinstance(value, property | functools.cached_property):
+                names.add(name)
+    return sorted(names)
+
+
+def _wire_renames(index: SourceIndex, cls: Any) -> dict[str, list[str]]:
+    """Fields a ``model_serializer`` writes under other keys: ``params = data.pop("optim_params")``
+    then ``data["adam_params"] = params`` renames ``optim_params`` to ``adam_params``."""
+    decorators = getattr(cls, "__pydantic_decorators__", None)
+    serializers = getattr(decorators, "model_serializers", {}) or {}
+    found = index.class_node(cls) if serializers else None
+    if found is None:
+        return {}
+    names = set(serializers)
+    renames: dict[str, list[str]] = {}
+    for item in found[1].body:
+        if not isinstance(item, ast.FunctionDef) or item.name not in names:
+            continue
+        popped: dict[str, str] = {}  # variable -> field popped into it
+        for node in ast.walk(item):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Attribute)
+                and node.value.func.attr == "pop"
+                and node.value.args
+                and isinstance(node.value.args[0], ast.Constant)
+                and isinstance(node.value.args[0].value, str)
+            ):
+                popped[node.targets[0].id] = node.value.args[0].value
+        for node in ast.walk(item):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.targets[0], ast.Subscript)
+                and isinstance(node.targets[0].slice, ast.Constant)
+                and isinstance(node.targets[0].slice.value, str)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in popped
+            ):
+                keys = renames.setdefault(popped[node.value.id], [])
+                if node.targets[0].slice.value not in keys:
+                    keys.append(node.targets[0].slice.value)
+    return {k: sorted(v) for k, v in sorted(renames.items())}
+
+
 def _annotation_text(value: Any) -> str:
     if isinstance(value, type) and not typing.get_args(value):
         return value.__name__
@@ -65,6 +121,8 @@ def _pydantic(index: SourceIndex, cls: Any, kind: str) -> dict[str, Any]:
     serializes_itself = bool(getattr(decorators, "model_serializers", None))
     return {
         "custom_serializer": serializes_itself,
+        "properties": _properties(cls),
+        "wire_renames": _wire_renames(index, cls),
         "name": cls.__name__,
         "module": cls.__module__,
         "kind": kind,
@@ -101,6 +159,7 @@ def _dataclass(index: SourceIndex, cls: Any) -> dict[str, Any]:
             }
         )
     return {
+        "properties": _properties(cls),
         "name": cls.__name__,
         "module": cls.__module__,
         "kind": "dataclass",

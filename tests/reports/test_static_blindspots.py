@@ -1,0 +1,203 @@
+"""Static parity on a fixture port written around every blind spot of a naive extractor.
+
+The port (tests/fixtures/elixir/blindspots, app ``Quill``) reads its environment through one helper,
+dispatches CLI commands by guard lists and a map, holds lists where the SDK has numpy twins, sends
+``adam_params`` as the SDK's serializer does, keeps a struct field its encoder never sends, takes
+its timeout from a default-mode clause, counts 400 retries up to a cap, splits connections over
+pools, writes jitter as ``jitter_min``, has an opt-in feature with its own backoff, calls a path
+that only looks like an SDK one and returns Tasks from ``*_async`` functions. None of that may
+show as a gap; the gaps planted beside them must all be found, each with both sides' evidence.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from parity_support import FIXTURES, manifest
+
+from tinker_harness.reports.elixir import extract_port
+from tinker_harness.reports.findings import Finding
+from tinker_harness.reports.grouping import group_findings
+from tinker_harness.reports.mapping.overrides import load_overrides
+from tinker_harness.reports.static import compare_static
+
+BLINDSPOTS = FIXTURES / "blindspots"
+
+# Every gap planted in the fixture: id -> (severity, python file:line, port file:line).
+PLANTED: dict[str, tuple[str, str | None, str | None]] = {
+    "wire/declared-sdk-version/declared-sdk-version": ("critical", "tinker/_base_client.py:1462", "mix.exs:6"),
+    "wire/encoding/POST /api/v1/forward_backward": (
+        "critical",
+        "tinker/resources/training.py:45",
+        "lib/quill/api.ex:14",
+    ),
+    "wire/result-encoding/POST /api/v1/retrieve_future": (
+        "medium",
+        "tinker/lib/api_future_impl.py:454",
+        "lib/quill/api.ex:17",
+    ),
+    "wire/missing-field/TelemetrySendRequest#process_uuid": (
+        "critical",
+        "tinker/types/telemetry_send_request.py:20",
+        "lib/quill/types/telemetry.ex:6",
+    ),
+    "wire/missing-field/SamplingParams#seed": (
+        "medium",
+        "tinker/types/_pydantic_types/sampling_params.py:10",
+        "lib/quill/types/sampling_params.ex:4",
+    ),
+    # derived encoders write nil as null; the SDK leaves unset optional keys out
+    "wire/null-keys/SamplingParams": (
+        "medium",
+        "tinker/types/_pydantic_types/sampling_params.py:6",
+        "lib/quill/types/sampling_params.ex:4",
+    ),
+    "wire/null-keys/OptimStepRequest": (
+        "medium",
+        "tinker/types/optim_step_request.py:14",
+        "lib/quill/types/optim_step_request.ex:3",
+    ),
+    "wire/port-only-endpoint/POST /api/v1/training_runs/{}/checkpoints/{}/archive": (
+        "medium",
+        None,
+        "lib/quill/api.ex:21",
+    ),
+    "endpoints/missing-endpoint/GET /api/v1/training_runs/{}/checkpoints/{}/external_weights_urls": (
+        "high",
+        "tinker/resources/weights.py:139",
+        None,
+    ),
+    "env/missing-env/TINKER_PROJECT_ID": ("medium", "tinker/lib/public_interfaces/rest_client.py:661", None),
+    "cli/missing-command/checkpoint set-ttl": ("medium", "tinker/cli/commands/checkpoint.py:893", None),
+    "constants/value/futures.inflight_response_bytes": (
+        "medium",
+        "tinker/types/client_config_response.py:18",
+        "lib/quill/response_limiter.ex:5",
+    ),
+    "constants/unlocated/holder.backoff_cap": ("low", "tinker/lib/internal_client_holder.py:998", None),
+    "clients/naming/RestClient.delete_checkpoint_from_tinker_path": (
+        "low",
+        "tinker/lib/public_interfaces/rest_client.py:541",
+        "lib/quill/rest_client.ex:4",
+    ),
+}
+
+
+def _run(root: Path = BLINDSPOTS) -> dict[str, Finding]:
+    findings, _ = compare_static(manifest(), extract_port(root), load_overrides(root / ".tinker-parity.toml"))
+    return {f.id: f for f in findings}
+
+
+def test_planted_gaps_are_found_with_evidence_and_no_blind_spot_is_a_gap() -> None:
+    found = _run()
+    assert sorted(found) == sorted(PLANTED)
+    for gap_id, (severity, python, port) in PLANTED.items():
+        finding = found[gap_id]
+        assert finding.severity.value == severity, gap_id
+        assert (str(finding.python) if finding.python else None) == python, gap_id
+        assert (str(finding.port) if finding.port else None) == port, gap_id
+
+
+def test_extraction_follows_helpers_guard_lists_and_maps() -> None:
+    port = extract_port(BLINDSPOTS)
+    reads = {r.name for r in port.env_reads}
+    assert reads == {
+        "TINKER_API_KEY",
+        "TINKER_BASE_URL",
+        "TINKER_TAGS",
+        "TINKER_FEATURE_GATES",
+        "TINKER_TELEMETRY",
+        "TINKER_LOG",
+        "TINKER_CREDENTIAL_CMD",
+        "CLOUDFLARE_ACCESS_CLIENT_ID",
+        "CLOUDFLARE_ACCESS_CLIENT_SECRET",
+    }
+    by_name = {r.name: str(r.loc) for r in port.env_reads}
+    assert by_name["TINKER_API_KEY"] == "lib/quill/env.ex:4"  # the piped helper call
+    assert by_name["TINKER_CREDENTIAL_CMD"] == "lib/quill/env.ex:10"  # a helper of the helper, called remotely
+    cli = {c.path: c for c in port.cli}
+    assert {"checkpoint list", "checkpoint delete", "run list", "run info", "version"} <= set(cli)
+    assert "checkpoint set-ttl" not in cli and "list" not in cli  # sub-commands are never top-level
+    assert {"run_id", "limit", "before", "after", "type", "yes"} <= cli["checkpoint delete"].options
+    assert cli["version"].options == {"json"}
+    sample_request = port.module("Quill.Types.SampleRequest")
+    assert sample_request is not None and "local_cache_key" not in (sample_request.wire_fields() or [])
+    telemetry = port.module("Quill.Types.TelemetrySendRequest")
+    assert telemetry is not None and telemetry.wire_fields() == ["session_id", "platform", "sdk_version", "events"]
+    assert port.declared_sdk_version is not None and port.declared_sdk_version[0] == "0.15.0"
+    assert [(u.label, str(u.loc)) for u in port.version_uses] == [
+        ("header x-stainless-package-version", "lib/quill/api.ex:10"),
+        ("body key sdk_version", "lib/quill/api.ex:25"),
+    ]
+
+
+def test_constants_are_read_for_what_they_mean() -> None:
+    found = _run()
+    for key in (
+        "http.timeout",  # @default_timeout belongs to the opt-in :conservative mode; the default is 60 s
+        "http.max_connections",  # 50 per pool × 20 pools
+        "http.retry_jitter",  # jitter_min 0.75 = 1 − 0.25
+        "futures.max_bad_request_retries",  # counts from 0 up to its cap 3
+        "heartbeat.interval",  # Application.get_env default
+    ):
+        assert not [i for i in found if i.endswith(f"/{key}")], key
+    # The opt-in recovery backoff (60 s) is not taken for the client-level retry cap.
+    assert found["constants/unlocated/holder.backoff_cap"].port is None
+    value = found["constants/value/futures.inflight_response_bytes"]
+    assert "5 MiB" in value.title and "50 MiB" in value.title
+
+
+def test_fixes_cannot_hurt() -> None:
+    found = _run()
+    text = " ".join(f.fix for f in found.values())
+    assert "adam_params" not in text and "bad_request_retries" not in text and "pool" not in text
+    assert "encoder" in found["wire/missing-field/SamplingParams#seed"].fix
+    assert "max_tokens, stop" in found["wire/null-keys/SamplingParams"].title  # seed is never sent at all
+    process = found["wire/missing-field/TelemetrySendRequest#process_uuid"].fix
+    assert "encoder" in process and "lib/quill/types/telemetry.ex:12" in process
+    assert "only once every builder sets it" in process  # enforcing it at once would break every caller
+    version = found["wire/declared-sdk-version/declared-sdk-version"]
+    assert "only once" in version.fix and "header x-stainless-package-version (lib/quill/api.ex:10)" in version.title
+    archive = found["wire/port-only-endpoint/POST /api/v1/training_runs/{}/checkpoints/{}/archive"]
+    assert "keep it until you know" in archive.fix
+
+
+def test_fixing_planted_gaps_closes_them(tmp_path: Path) -> None:
+    port = tmp_path / "port"
+    shutil.copytree(BLINDSPOTS, port)
+    env = port / "lib/quill/env.ex"
+    env.write_text(
+        env.read_text().replace(
+            "  def lookup(name)",
+            '  def project_id(env \\\\ :system), do: fetch(env, "TINKER_PROJECT_ID")\n\n  def lookup(name)',
+        )
+    )
+    cli = port / "lib/quill/cli.ex"
+    text = cli.read_text().replace('"delete", "download"]', '"delete", "download", "set-ttl"]')
+    cli.write_text(text.replace("run_id: :string,", "run_id: :string,\n      ttl: :integer,\n      remove: :boolean,"))
+    params = port / "lib/quill/types/sampling_params.ex"
+    params.write_text(params.read_text().replace("only: [:max_tokens, :stop", "only: [:max_tokens, :seed, :stop"))
+    found = _run(port)
+    assert set(PLANTED) - set(found) == {
+        "env/missing-env/TINKER_PROJECT_ID",
+        "cli/missing-command/checkpoint set-ttl",
+        "wire/missing-field/SamplingParams#seed",
+    }
+    assert set(found) <= set(PLANTED)
+
+
+def test_groups_fold_twins_and_lead_with_wire() -> None:
+    findings, _ = compare_static(
+        manifest(), extract_port(BLINDSPOTS), load_overrides(BLINDSPOTS / ".tinker-parity.toml")
+    )
+    groups = group_findings(manifest(), findings)
+    assert sum(len(g.findings) for g in groups) == len(findings)
+    assert [g.severity.value for g in groups] == sorted(
+        (g.severity.value for g in groups), key=["critical", "high", "medium", "low"].index
+    )
+    missing = "endpoints/missing-endpoint/GET /api/v1/training_runs/{}/checkpoints/{}/external_weights_urls"
+    archive = "wire/port-only-endpoint/POST /api/v1/training_runs/{}/checkpoints/{}/archive"
+    by_finding = {i: g.key for g in groups for i in g.findings}
+    assert by_finding[missing] != by_finding[archive]  # a look-alike path is another feature
+    assert groups[0].severity.value == "critical"
