@@ -29,6 +29,8 @@ def test_every_served_model_is_listed_with_its_context_length(sdk_mock: Callable
         (m.name, m.max_context_length) for m in SERVED_MODELS
     ]
     assert set(COOKBOOK_DEFAULTS) <= {m.model_name for m in listed}
+    listed_json = mock.journal.entries(endpoint="get_server_capabilities")[-1].response_body["supported_models"]
+    assert all("renderer" not in m for m in listed_json)  # a harness fact, not part of SupportedModel
 
 
 def test_the_cookbook_default_model_trains_and_unknown_names_are_refused(sdk_mock: Callable[..., MockTinker]) -> None:
