@@ -68,7 +68,8 @@ class InProcessCassette:
     path: Path
     record_mode: RecordMode
     vcr_cassette: Any
-    pyqwest_redirected: int = 0  # requests a pyqwest-transport client sent, carried by httpx instead
+    # URLs of requests a pyqwest-transport client sent, carried by httpx instead (any client in the process).
+    pyqwest_redirected: list[str] = field(default_factory=list)
     repeated: list[str] = field(default_factory=list)  # chatter answered again from its last recording
     replayer: ReplayMatcher | None = None  # playback with id remapping, over the cassette the file held
     positions: dict[int, int] = field(default_factory=dict)  # id(recorded interaction) -> vcrpy index
@@ -305,7 +306,7 @@ class _TransportGuard:
             return response
 
         async def via_httpx(pyqwest_transport: Any, request: httpx.Request) -> httpx.Response:
-            guard.handle.pyqwest_redirected += 1
+            guard.handle.pyqwest_redirected.append(str(request.url))
             async with httpx.AsyncHTTPTransport() as transport:  # vcrpy reads the whole body before returning
                 return await transport.handle_async_request(request)
 

@@ -40,7 +40,7 @@ def test_record(tinker_cassette):
     finally:
         mock.stop()
     assert "Qwen/Qwen3-8B" in names
-    assert tinker_cassette.record_mode.value == "once" and tinker_cassette.pyqwest_redirected == 0
+    assert tinker_cassette.record_mode.value == "once" and tinker_cassette.pyqwest_redirected == []
 
 
 @pytest.mark.tinker_cassette(CASSETTE, record_mode="none")

@@ -121,7 +121,9 @@ def test_same_cassette_replays_in_process_with_vcrpy(recording: Recording) -> No
             httpx.post(UNREACHABLE + "/api/v1/create_session", json={"tags": ["unrecorded"]})
     assert_same_results(replayed, recording.live)
     assert cassette.play_count >= 30
-    assert cassette.pyqwest_redirected == 0  # the config answer steered the SDK onto httpx's transport
+    # The config answer steered the flow's clients onto httpx's transport (clients earlier tests left in this
+    # process may still flush telemetry to their own servers through pyqwest; those are not the flow's).
+    assert not [url for url in cassette.pyqwest_redirected if url.startswith(UNREACHABLE)]
 
 
 def test_planted_secrets_never_reach_the_cassette(recording: Recording) -> None:
