@@ -198,6 +198,7 @@ class _FileExtractor:
                     self.surface.protobuf.append(self.loc(sub))
                 if _HEADER.match(content):
                     self.surface.header_names.add(content.lower())
+                    self.surface.header_locs.setdefault(content.lower(), self.loc(sub))
             elif sub.type == "call" and call_name(sub) == "Application.get_env":
                 sub_args = next(children(sub, "arguments"), None)
                 items = sub_args.named_children if sub_args is not None else []
@@ -217,7 +218,17 @@ class _FileExtractor:
         if any(c.isspace() for c in template):
             return  # prose (a @moduledoc mentioning a path), not a request
         path = template[template.index(API_PREFIX) :].split("?", 1)[0]
-        self.surface.paths.append(PathLiteral(path, _verb(node), module.name, self.loc(node), _enclosing_def(node)))
+        definition = _enclosing_def_node(node)
+        self.surface.paths.append(
+            PathLiteral(
+                path,
+                _verb(node),
+                module.name,
+                self.loc(node),
+                _def_name(definition) if definition is not None else None,
+                definition is not None and drops_nil(text(definition)),
+            )
+        )
 
 
 def _attr_value(module: Module, name: str) -> Any:
@@ -312,14 +323,23 @@ def extract_port(root: Path) -> PortSurface:
     return surface
 
 
-def _enclosing_def(node: Node) -> str | None:
+def _enclosing_def_node(node: Node) -> Node | None:
     current = node.parent
     while current is not None:
-        name = _def_name(current)
-        if name is not None:
-            return name
+        if _def_name(current) is not None:
+            return current
         current = current.parent
     return None
+
+
+# ``transform: [drop_nil?: true]``, ``drop_nils(body)``, ``Enum.reject(&is_nil/1)``: an option or helper
+# that removes nil values from a body; ``drop_nil?: false`` does not.
+_NIL_DROP = re.compile(r"\b(?:drop|reject|strip|skip|omit|compact)_?nils?(?:_\w+)?\b\??(?:\s*:\s*(\w+))?|&is_nil/1")
+
+
+def drops_nil(source: str) -> bool:
+    """Whether a function's source strips nil values from what it sends (§ request bodies)."""
+    return any(m.group(1) != "false" for m in _NIL_DROP.finditer(source))
 
 
 def _def_name(stmt: Node) -> str | None:

@@ -117,6 +117,7 @@ class PathLiteral:
     module: str
     loc: Loc
     function: str | None = None  # the function the literal is in
+    drops_nil: bool = False  # that function strips nil values from the body before it is sent
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ class PortSurface:
     version_uses: list[VersionUse] = field(default_factory=list)
     protobuf: list[Loc] = field(default_factory=list)  # where the port names application/x-protobuf
     header_names: set[str] = field(default_factory=set)  # header-like string literals, lower case
+    header_locs: dict[str, Loc] = field(default_factory=dict)  # header name -> where it is first named
     modules: list[Module] = field(default_factory=list)
     paths: list[PathLiteral] = field(default_factory=list)
     env_reads: list[EnvRead] = field(default_factory=list)

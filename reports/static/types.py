@@ -70,6 +70,55 @@ def sent_types(types: list[TypeDef]) -> set[str]:
     return out
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _carried_by(types: list[TypeDef]) -> dict[str, set[str]]:
+    """Request type -> itself and every type it carries (``SamplingParams`` inside ``SampleRequest``)."""
+    by_name = {t.name: t for t in types}
+    out: dict[str, set[str]] = {}
+    for root in (t.name for t in types if t.kind == "request" or t.name.endswith("Request")):
+        seen, todo = {root}, [root]
+        while todo:
+            for field in by_name[todo.pop()].fields:
+                for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", field.annotation):
+                    if word in by_name and word not in seen and by_name[word].kind != "enum":
+                        seen.add(word)
+                        todo.append(word)
+        out[root] = seen
+    return out
+
+
+def nil_stripped(ctx: Context) -> set[str]:
+    """Types whose nil values never reach the wire: every request carrying them is posted by a port
+    function that strips nils (``transform: [drop_nil?: true]``). A request type goes to the path whose
+    last segment is its name (``ForwardBackwardRequest`` -> ``/forward_backward``), or that name with
+    an unseparated prefix (``SampleRequest`` -> ``/asample``)."""
+    segments: dict[str, list[bool]] = {}
+    for literal in ctx.port.paths:
+        last = [s for s in literal.path.split("/") if s and "{" not in s][-1:]
+        if last:
+            segments.setdefault(last[0], []).append(literal.drops_nil)
+
+    def stripped(request: str) -> bool:
+        stem = _snake(request.removesuffix("Request"))
+        flags = [
+            flag
+            for segment, seen in segments.items()
+            if segment == stem or (segment.endswith(stem) and "_" not in segment[: -len(stem)])
+            for flag in seen
+        ]
+        return bool(flags) and all(flags)
+
+    carriers: dict[str, list[bool]] = {}
+    for request, carried in _carried_by(ctx.manifest.types).items():
+        flag = stripped(request)
+        for name in carried:
+            carriers.setdefault(name, []).append(flag)
+    return {name for name, flags in carriers.items() if all(flags)}
+
+
 def _enclosed(ctx: Context, typedef: TypeDef) -> bool:
     """A non-request type with the very fields of a request type (the wire has them there).
 
@@ -207,6 +256,7 @@ def _nulls(ctx: Context, typedef: TypeDef, module: Module, sent: list[str]) -> N
 def compare_types(ctx: Context) -> None:
     names = {t.name for t in ctx.manifest.types}
     sent = sent_types(ctx.manifest.types)
+    stripped = nil_stripped(ctx)
     for typedef in ctx.manifest.types:
         if internal_twin(typedef, names) or not ctx.in_scope(D, typedef.name):
             continue
@@ -229,10 +279,12 @@ def compare_types(ctx: Context) -> None:
             continue
         if typedef.kind == "enum" or module.struct is None:
             continue
-        _fields(ctx, typedef, module, typedef.name in sent)
+        if typedef.name in sent:  # a request body: also a wire item (its keys as the port sends them)
+            ctx.item(Domain.WIRE, typedef.name, py_ev(typedef.location), port_ev(module.encoder_loc or module.loc))
+        _fields(ctx, typedef, module, typedef.name in sent, stripped)
 
 
-def _fields(ctx: Context, typedef: TypeDef, module: Module, request: bool) -> None:
+def _fields(ctx: Context, typedef: TypeDef, module: Module, request: bool, stripped: set[str]) -> None:
     struct = {f.name: f for f in module.struct or []}
     sent = module.wire_fields() if request else None
     on_wire = set(sent) if sent is not None else set(struct)
@@ -251,7 +303,7 @@ def _fields(ctx: Context, typedef: TypeDef, module: Module, request: bool) -> No
             continue
         if present == field.wire_name:  # a list view over a numpy field has its own default
             _default(ctx, typedef, field, module, present, request)
-    if request and module.encoder_derived and sent is not None:
+    if request and module.encoder_derived and sent is not None and typedef.name not in stripped:
         _nulls(ctx, typedef, module, sent)
     extras = [n for n in (sent if sent is not None else list(struct)) if n not in known and not enclosed]
     for name in extras:

@@ -35,7 +35,7 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
     "wire/result-encoding/POST /api/v1/retrieve_future": (
         "medium",
         "tinker/lib/api_future_impl.py:454",
-        "lib/quill/api.ex:17",
+        "lib/quill/api.ex:23",
     ),
     "wire/missing-field/TelemetrySendRequest#process_uuid": (
         "critical",
@@ -47,12 +47,8 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
         "tinker/types/_pydantic_types/sampling_params.py:10",
         "lib/quill/types/sampling_params.ex:4",
     ),
-    # derived encoders write nil as null; the SDK leaves unset optional keys out
-    "wire/null-keys/SamplingParams": (
-        "medium",
-        "tinker/types/_pydantic_types/sampling_params.py:6",
-        "lib/quill/types/sampling_params.ex:4",
-    ),
+    # a derived encoder writes nil as null, and optim_step keeps nils; the SDK leaves unset optional
+    # keys out (SamplingParams is posted inside SampleRequest by a call that drops nils: no gap)
     "wire/null-keys/OptimStepRequest": (
         "medium",
         "tinker/types/optim_step_request.py:14",
@@ -61,7 +57,7 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
     "wire/port-only-endpoint/POST /api/v1/training_runs/{}/checkpoints/{}/archive": (
         "medium",
         None,
-        "lib/quill/api.ex:21",
+        "lib/quill/api.ex:27",
     ),
     "endpoints/missing-endpoint/GET /api/v1/training_runs/{}/checkpoints/{}/external_weights_urls": (
         "high",
@@ -128,8 +124,20 @@ def test_extraction_follows_helpers_guard_lists_and_maps() -> None:
     assert port.declared_sdk_version is not None and port.declared_sdk_version[0] == "0.15.0"
     assert [(u.label, str(u.loc)) for u in port.version_uses] == [
         ("header x-stainless-package-version", "lib/quill/api.ex:10"),
-        ("body key sdk_version", "lib/quill/api.ex:25"),
+        ("body key sdk_version", "lib/quill/api.ex:31"),
     ]
+
+
+def test_calls_that_drop_nils_are_seen() -> None:
+    """A body cleaned of nils by the function that posts it has no null keys, nor do the types it
+    carries; ``compact_nils?: false`` keeps them."""
+    port = extract_port(BLINDSPOTS)
+    by_path = {p.path: p.drops_nil for p in port.paths}
+    assert by_path["/api/v1/asample"] is True
+    assert by_path["/api/v1/optim_step"] is False and by_path["/api/v1/forward_backward"] is False
+    found = _run()
+    assert "wire/null-keys/SamplingParams" not in found and "wire/null-keys/SampleRequest" not in found
+    assert "wire/null-keys/OptimStepRequest" in found
 
 
 def test_constants_are_read_for_what_they_mean() -> None:
@@ -153,7 +161,7 @@ def test_fixes_cannot_hurt() -> None:
     text = " ".join(f.fix for f in found.values())
     assert "adam_params" not in text and "bad_request_retries" not in text and "pool" not in text
     assert "encoder" in found["wire/missing-field/SamplingParams#seed"].fix
-    assert "max_tokens, stop" in found["wire/null-keys/SamplingParams"].title  # seed is never sent at all
+    assert "seq_id" in found["wire/null-keys/OptimStepRequest"].title
     process = found["wire/missing-field/TelemetrySendRequest#process_uuid"].fix
     assert "encoder" in process and "lib/quill/types/telemetry.ex:12" in process
     assert "only once every builder sets it" in process  # enforcing it at once would break every caller
