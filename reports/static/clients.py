@@ -187,7 +187,9 @@ def compare_clients(ctx: Context) -> None:
                         Severity.LOW,
                         subject,
                         f"{subject} is named {functions[0].name} in the port",
-                        f"Rename to {method.name} or map it in [names] of the overrides file.",
+                        f"Add {method.name} delegating to {functions[0].name} and keep {functions[0].name} for "
+                        "the port's existing callers (deprecate it, do not rename it), or map it in [names] of "
+                        "the overrides file.",
                         py_ev(method.location, method.name),
                         port_ev(functions[0].loc, f"{functions[0].name}/{functions[0].arity}"),
                     )

@@ -133,6 +133,22 @@ def _enclosed(ctx: Context, typedef: TypeDef) -> bool:
     )
 
 
+PARSE_FUNCTIONS = ("from_json", "from_map", "from_response", "from_api", "parse", "decode", "cast")
+
+
+def _parser_hint(module: Module, key: str, request: bool) -> str:
+    """A response struct filled by a parsing function only gets the keys that function reads."""
+    if request:
+        return ""
+    parser = next((f for name in PARSE_FUNCTIONS for f in module.public_functions(name) if f.arity >= 1), None)
+    if parser is None:
+        return ""
+    return (
+        f", and read {key} in {parser.name}/{parser.arity} ({parser.loc}), which builds the struct from the "
+        "response: a key it does not read stays at the struct's default"
+    )
+
+
 def _missing(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, struct_has: bool, request: bool) -> None:
     options = wire_names(typedef, field)
     view = options[-1] if field.wire_name.endswith("_np") and options[-1] != field.wire_name else field.wire_name
@@ -171,6 +187,7 @@ def _missing(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, s
                 if typedef.custom_serializer
                 else ""
             )
+            + _parser_hint(module, field.wire_name, request)
             + "."
         )
         where = port_ev(module.loc, f"defstruct of {module.name}")
@@ -212,6 +229,9 @@ def _default(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, p
                 f"The SDK omits {field.wire_name} when unset; the port sends {show(value)}: check that the server "
                 f"treats that like a missing value, or leave the key out when the caller gives none."
                 if sent and field.default is None
+                else f"Nothing to change for the server: {field.wire_name} only tags the response. Keep the "
+                f"port's default if port code matches on it (changing it would break that match)."
+                if not sent and field.wire_name == "type"
                 else f"Use {elixir(field.default)} as the default of {port_name} in {module.name}"
                 + (" (in the function that parses responses)" if parsed else "")
                 + "."

@@ -72,6 +72,11 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
         "lib/quill/response_limiter.ex:5",
     ),
     "constants/unlocated/holder.backoff_cap": ("low", "tinker/lib/internal_client_holder.py:998", None),
+    "types/missing-field/Checkpoint#expires_at": (
+        "medium",
+        "tinker/types/checkpoint.py:33",
+        "lib/quill/types/checkpoint.ex:1",
+    ),
     "clients/naming/RestClient.delete_checkpoint_from_tinker_path": (
         "low",
         "tinker/lib/public_interfaces/rest_client.py:541",
@@ -169,6 +174,12 @@ def test_fixes_cannot_hurt() -> None:
     assert "only once" in version.fix and "header x-stainless-package-version (lib/quill/api.ex:10)" in version.title
     archive = found["wire/port-only-endpoint/POST /api/v1/training_runs/{}/checkpoints/{}/archive"]
     assert "keep it until you know" in archive.fix
+    # a rename would break the port's callers: add the SDK's name beside the port's
+    naming = found["clients/naming/RestClient.delete_checkpoint_from_tinker_path"].fix
+    assert "keep delete_checkpoint_by_tinker_path" in naming and "do not rename" in naming
+    # a response struct is filled by its parsing function: a field only in defstruct would stay nil
+    expires = found["types/missing-field/Checkpoint#expires_at"].fix
+    assert "from_map/1 (lib/quill/types/checkpoint.ex:" in expires
 
 
 def test_fixing_planted_gaps_closes_them(tmp_path: Path) -> None:
