@@ -18,6 +18,7 @@ from .cli import cli_commands
 from .defaults import default_facts
 from .env_reads import ENV_CALLS, env_reads
 from .flow import ModuleScope, module_scopes
+from .literal_bodies import literal_bodies
 from .model import Attribute, EnvRead, Function, Loc, Module, Param, ParseProblem, PathLiteral, PortSurface, StructField
 from .parse import UNKNOWN, Node, call_name, children, first_error, literal, parser, string_template, text
 from .versions import declared_version
@@ -297,6 +298,7 @@ def extract_port(root: Path) -> PortSurface:
     surface = PortSurface(root=str(root))
     scopes: list[tuple[str, list[ModuleScope]]] = []
     encoders: dict[str, tuple[list[str], Loc]] = {}
+    trees: list[tuple[str, Node]] = []
     for path in source_files(root):
         rel = path.relative_to(root).as_posix()
         surface.files += 1
@@ -314,12 +316,14 @@ def extract_port(root: Path) -> PortSurface:
             continue
         _FileExtractor(surface, rel, encoders).walk(tree.root_node, None)
         scopes.append((rel, module_scopes(tree.root_node)))
+        trees.append((rel, tree.root_node))
     for name, (keys, loc) in encoders.items():
         module = surface.module(name)
         if module is not None:
             module.encoder_keys, module.encoder_loc = keys, loc
     _follow(surface, scopes)
     declared_version(root, surface, scopes)
+    literal_bodies(surface, trees)
     return surface
 
 

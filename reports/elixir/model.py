@@ -11,6 +11,7 @@ __all__ = [
     "CliDecl",
     "EnvRead",
     "Function",
+    "LiteralBody",
     "Loc",
     "Module",
     "Param",
@@ -121,6 +122,15 @@ class PathLiteral:
 
 
 @dataclass(frozen=True)
+class LiteralBody:
+    """A request body posted as a map literal built at the call site: its keys are all that is sent."""
+
+    path: str
+    keys: list[str]
+    loc: Loc
+
+
+@dataclass(frozen=True)
 class EnvRead:
     name: str
     loc: Loc
@@ -162,6 +172,7 @@ class PortSurface:
     header_locs: dict[str, Loc] = field(default_factory=dict)  # header name -> where it is first named
     modules: list[Module] = field(default_factory=list)
     paths: list[PathLiteral] = field(default_factory=list)
+    literal_bodies: list[LiteralBody] = field(default_factory=list)
     env_reads: list[EnvRead] = field(default_factory=list)
     cli: list[CliDecl] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)

@@ -31,7 +31,7 @@ from tinker_harness.reports.mapping.names import find_module
 
 from .common import Context, elixir, port_default, port_ev, py_ev, same_default, show
 
-__all__ = ["compare_types", "internal_twin", "sent_types", "wire_names"]
+__all__ = ["compare_types", "internal_twin", "literal_bodies", "nil_stripped", "posts_type", "sent_types", "wire_names"]
 
 D = Domain.TYPES
 
@@ -90,6 +90,53 @@ def _carried_by(types: list[TypeDef]) -> dict[str, set[str]]:
     return out
 
 
+def posts_type(segment: str, request: str) -> bool:
+    """Whether a path's last segment names request type ``request`` (``asample`` <- ``SampleRequest``)."""
+    stem = _snake(request.removesuffix("Request"))
+    return segment == stem or (segment.endswith(stem) and "_" not in segment[: -len(stem)])
+
+
+def _last_segment(path: str) -> str:
+    return next((s for s in reversed(path.split("/")) if s and "{" not in s), "")
+
+
+def literal_bodies(ctx: Context) -> None:
+    """Keys the SDK always sends that a body built as a plain map at the call site leaves out."""
+    requests = [t for t in ctx.manifest.types if t.kind == "request" or t.name.endswith("Request")]
+    reported = {f.id for f in ctx.findings}
+    for body in ctx.port.literal_bodies:
+        segment = _last_segment(body.path)
+        for typedef in (t for t in requests if posts_type(segment, t.name)):
+            if not ctx.in_scope(D, typedef.name):
+                continue
+            for field in typedef.fields:
+                if not (field.required or field.default is not None) or set(wire_names(typedef, field)) & set(
+                    body.keys
+                ):
+                    continue
+                finding = Finding.make(
+                    Domain.WIRE,
+                    "missing-field",
+                    Severity.CRITICAL if field.required else Severity.HIGH,
+                    f"{typedef.name}#{field.wire_name}",
+                    f"{typedef.name}.{field.wire_name} is not in the body the port posts to {body.path}: it builds "
+                    f"that body as a plain map ({', '.join(body.keys) or 'no keys'}) at {body.loc}, not from its "
+                    + (
+                        "struct (required: the server rejects the request without it)"
+                        if field.required
+                        else f"struct (the SDK always sends it, default {field.default_repr})"
+                    ),
+                    f"Build the body at {body.loc} from the port's request struct (check that its encoder "
+                    f"writes {field.wire_name}), or add {field.wire_name}: "
+                    f"{'...' if field.default is None else elixir(field.default)} to that map.",
+                    py_ev(field.location, f"{field.name}: {field.annotation}"),
+                    port_ev(body.loc, "%{" + ", ".join(f"{k}: ..." for k in body.keys) + "}"),
+                )
+                if finding.id not in reported:
+                    reported.add(finding.id)
+                    ctx.add(finding)
+
+
 def nil_stripped(ctx: Context) -> set[str]:
     """Types whose nil values never reach the wire: every request carrying them is posted by a port
     function that strips nils (``transform: [drop_nil?: true]``). A request type goes to the path whose
@@ -97,18 +144,10 @@ def nil_stripped(ctx: Context) -> set[str]:
     an unseparated prefix (``SampleRequest`` -> ``/asample``)."""
     segments: dict[str, list[bool]] = {}
     for literal in ctx.port.paths:
-        last = [s for s in literal.path.split("/") if s and "{" not in s][-1:]
-        if last:
-            segments.setdefault(last[0], []).append(literal.drops_nil)
+        segments.setdefault(_last_segment(literal.path), []).append(literal.drops_nil)
 
     def stripped(request: str) -> bool:
-        stem = _snake(request.removesuffix("Request"))
-        flags = [
-            flag
-            for segment, seen in segments.items()
-            if segment == stem or (segment.endswith(stem) and "_" not in segment[: -len(stem)])
-            for flag in seen
-        ]
+        flags = [flag for segment, seen in segments.items() if posts_type(segment, request) for flag in seen]
         return bool(flags) and all(flags)
 
     carriers: dict[str, list[bool]] = {}
@@ -302,6 +341,7 @@ def compare_types(ctx: Context) -> None:
         if typedef.name in sent:  # a request body: also a wire item (its keys as the port sends them)
             ctx.item(Domain.WIRE, typedef.name, py_ev(typedef.location), port_ev(module.encoder_loc or module.loc))
         _fields(ctx, typedef, module, typedef.name in sent, stripped)
+    literal_bodies(ctx)
 
 
 def _fields(ctx: Context, typedef: TypeDef, module: Module, request: bool, stripped: set[str]) -> None:

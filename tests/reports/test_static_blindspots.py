@@ -42,6 +42,12 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
         "tinker/types/telemetry_send_request.py:20",
         "lib/quill/types/telemetry.ex:6",
     ),
+    # a body built as a plain map at the call site (through a behaviour) leaves out the type tag
+    "wire/missing-field/SessionHeartbeatRequest#type": (
+        "high",
+        "tinker/types/session_heartbeat_request.py:13",
+        "lib/quill/session.ex:6",
+    ),
     "wire/missing-field/SamplingParams#seed": (
         "medium",
         "tinker/types/_pydantic_types/sampling_params.py:10",
@@ -143,6 +149,19 @@ def test_calls_that_drop_nils_are_seen() -> None:
     found = _run()
     assert "wire/null-keys/SamplingParams" not in found and "wire/null-keys/SampleRequest" not in found
     assert "wire/null-keys/OptimStepRequest" in found
+
+
+def test_bodies_built_as_plain_maps_are_seen() -> None:
+    """Only the call passing a plain map without the tag is a gap: a struct goes through its encoder
+    and a complete map is complete."""
+    bodies = [(b.path, b.keys, str(b.loc)) for b in extract_port(BLINDSPOTS).literal_bodies]
+    heartbeats = sorted(b for b in bodies if b[0] == "/api/v1/session_heartbeat")
+    assert heartbeats == [
+        ("/api/v1/session_heartbeat", ["session_id"], "lib/quill/session.ex:6"),
+        ("/api/v1/session_heartbeat", ["session_id", "type"], "lib/quill/session.ex:12"),
+    ]
+    fix = _run()["wire/missing-field/SessionHeartbeatRequest#type"].fix
+    assert 'type: "session_heartbeat"' in fix and "lib/quill/session.ex:6" in fix
 
 
 def test_constants_are_read_for_what_they_mean() -> None:
