@@ -78,6 +78,12 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
         "lib/quill/response_limiter.ex:5",
     ),
     "constants/unlocated/holder.backoff_cap": ("low", "tinker/lib/internal_client_holder.py:998", None),
+    # one port figure stands for two SDK settings; it matches one of them
+    "constants/value/sampling.max_concurrent_requests": (
+        "medium",
+        "tinker/types/client_config_response.py:39",
+        "lib/quill/retry_limits.ex:5",
+    ),
     "types/missing-field/Checkpoint#expires_at": (
         "medium",
         "tinker/types/checkpoint.py:33",
@@ -196,6 +202,9 @@ def test_fixes_cannot_hurt() -> None:
     # a rename would break the port's callers: add the SDK's name beside the port's
     naming = found["clients/naming/RestClient.delete_checkpoint_from_tinker_path"].fix
     assert "keep delete_checkpoint_by_tinker_path" in naming and "do not rename" in naming
+    # raising a figure that also stands for a setting it matches would break that one
+    shared = found["constants/value/sampling.max_concurrent_requests"].fix
+    assert "also stands for sampling.max_connections (1000)" in shared and "instead of changing" in shared
     # a response struct is filled by its parsing function: a field only in defstruct would stay nil
     expires = found["types/missing-field/Checkpoint#expires_at"].fix
     assert "from_map/1 (lib/quill/types/checkpoint.ex:" in expires
