@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .builders import set_keys
 from .cli import cli_commands
 from .defaults import default_facts
 from .env_reads import ENV_CALLS, env_reads
@@ -324,6 +325,7 @@ def extract_port(root: Path) -> PortSurface:
     _follow(surface, scopes)
     declared_version(root, surface, scopes)
     literal_bodies(surface, trees)
+    surface.set_keys = set_keys(surface, trees)
     return surface
 
 

@@ -173,6 +173,7 @@ class PortSurface:
     modules: list[Module] = field(default_factory=list)
     paths: list[PathLiteral] = field(default_factory=list)
     literal_bodies: list[LiteralBody] = field(default_factory=list)
+    set_keys: dict[str, set[str]] = field(default_factory=dict)  # struct short name -> keys never left nil
     env_reads: list[EnvRead] = field(default_factory=list)
     cli: list[CliDecl] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)

@@ -284,6 +284,7 @@ def _default(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, p
 def _nulls(ctx: Context, typedef: TypeDef, module: Module, sent: list[str]) -> None:
     """A derived encoder writes nil as null; the SDK leaves unset optional keys out of the body."""
     nil = {f.name for f in module.struct or [] if f.default is None or f.default.strip() == "nil"}
+    always_set = ctx.port.set_keys.get(module.name.rsplit(".", 1)[-1], set())  # every builder fills them
     keys = [
         f.wire_name
         for f in typedef.fields
@@ -292,6 +293,7 @@ def _nulls(ctx: Context, typedef: TypeDef, module: Module, sent: list[str]) -> N
         and f.default_repr in (None, "None")
         and f.wire_name in sent
         and f.wire_name in nil
+        and f.wire_name not in always_set
     ]
     if not keys:
         return

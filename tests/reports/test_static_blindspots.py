@@ -170,6 +170,20 @@ def test_bodies_built_as_plain_maps_are_seen() -> None:
     assert 'type: "session_heartbeat"' in fix and "lib/quill/session.ex:6" in fix
 
 
+def test_keys_every_builder_fills_are_never_null(tmp_path: Path) -> None:
+    """A key every construction sets to a value that cannot be nil (a literal, a field of the state, a
+    parameter whose spec leaves nil out) never goes out as null; patterns and types are not builders."""
+    port = extract_port(BLINDSPOTS)
+    assert not port.problems
+    assert port.set_keys["OptimStepRequest"] == {"model_id", "adam_params"}  # seq_id: `integer() | nil` once
+    assert "seq_id" in _run()["wire/null-keys/OptimStepRequest"].title
+    copy = tmp_path / "port"
+    shutil.copytree(BLINDSPOTS, copy)
+    requests = copy / "lib/quill/training_requests.ex"
+    requests.write_text(requests.read_text().replace("integer() | nil", "integer()"))
+    assert "wire/null-keys/OptimStepRequest" not in _run(copy)
+
+
 def test_constants_are_read_for_what_they_mean() -> None:
     found = _run()
     for key in (
