@@ -89,6 +89,11 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
         "tinker/types/checkpoint.py:33",
         "lib/quill/types/checkpoint.ex:1",
     ),
+    "types/default/SaveWeightsForSamplerResponse#type": (
+        "low",
+        "tinker/types/_pydantic_types/save_weights_for_sampler_response.py:25",
+        "lib/quill/types/save_weights_for_sampler_response.ex:4",
+    ),
     "clients/naming/RestClient.delete_checkpoint_from_tinker_path": (
         "low",
         "tinker/lib/public_interfaces/rest_client.py:541",
@@ -219,6 +224,9 @@ def test_fixes_cannot_hurt() -> None:
     # raising a figure that also stands for a setting it matches would break that one
     shared = found["constants/value/sampling.max_concurrent_requests"].fix
     assert "also stands for sampling.max_connections (1000)" in shared and "instead of changing" in shared
+    # a response's type tag carries nothing: changing its default could only break port code
+    tag = found["types/default/SaveWeightsForSamplerResponse#type"].fix
+    assert "Nothing to change for the server" in tag and "Use nil" not in tag
     # a response struct is filled by its parsing function: a field only in defstruct would stay nil
     expires = found["types/missing-field/Checkpoint#expires_at"].fix
     assert "from_map/1 (lib/quill/types/checkpoint.ex:" in expires
