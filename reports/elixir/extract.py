@@ -174,6 +174,8 @@ class _FileExtractor:
                 if len(items) >= 3 and items[1].type == "atom":
                     key = text(items[1]).lstrip(":")
                     function.option_defaults.setdefault(key, (text(items[2]), self.loc(items[2])))
+                elif len(items) == 2 and items[1].type == "atom":
+                    self.surface.bare_options.setdefault(text(items[1]).lstrip(":"), self.loc(sub))
 
     def struct(self, stmt: Node, module: Module) -> None:
         args = next(children(stmt, "arguments"), None)

@@ -174,6 +174,7 @@ class PortSurface:
     paths: list[PathLiteral] = field(default_factory=list)
     literal_bodies: list[LiteralBody] = field(default_factory=list)
     set_keys: dict[str, set[str]] = field(default_factory=dict)  # struct short name -> keys never left nil
+    bare_options: dict[str, Loc] = field(default_factory=dict)  # Keyword.get(opts, :k) with no default
     env_reads: list[EnvRead] = field(default_factory=list)
     cli: list[CliDecl] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)

@@ -89,6 +89,12 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
         "tinker/types/checkpoint.py:33",
         "lib/quill/types/checkpoint.ex:1",
     ),
+    # an option read with no default: nothing is sent where the SDK sends its default
+    "clients/default/RestClient.list_training_runs#access_scope": (
+        "low",
+        "tinker/lib/public_interfaces/rest_client.py:333",
+        "lib/quill/rest_client.ex:13",
+    ),
     "types/default/SaveWeightsForSamplerResponse#type": (
         "low",
         "tinker/types/_pydantic_types/save_weights_for_sampler_response.py:25",
@@ -224,6 +230,10 @@ def test_fixes_cannot_hurt() -> None:
     # raising a figure that also stands for a setting it matches would break that one
     shared = found["constants/value/sampling.max_concurrent_requests"].fix
     assert "also stands for sampling.max_connections (1000)" in shared and "instead of changing" in shared
+    # limit and offset have their defaults where they are read; access_scope has none
+    scope = found["clients/default/RestClient.list_training_runs#access_scope"]
+    assert "sends nothing" in scope.title and '"owned"' in scope.fix
+    assert not [i for i in found if i.endswith(("#limit", "#offset"))]
     # a response's type tag carries nothing: changing its default could only break port code
     tag = found["types/default/SaveWeightsForSamplerResponse#type"].fix
     assert "Nothing to change for the server" in tag and "Use nil" not in tag
