@@ -127,7 +127,7 @@ def _bare_option(ctx: Context, subject: str, method: Method, param: Param, funct
     ctx.add(
         Finding.make(
             D,
-            "default",
+            "option-default",
             Severity.LOW,
             f"{subject}#{param.name}",
             f"{subject}: the port reads :{param.name} with no default, so it sends nothing when the caller "

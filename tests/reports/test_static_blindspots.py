@@ -90,10 +90,15 @@ PLANTED: dict[str, tuple[str, str | None, str | None]] = {
         "lib/quill/types/checkpoint.ex:1",
     ),
     # an option read with no default: nothing is sent where the SDK sends its default
-    "clients/default/RestClient.list_training_runs#access_scope": (
+    "clients/option-default/RestClient.list_training_runs#access_scope": (
         "low",
         "tinker/lib/public_interfaces/rest_client.py:333",
-        "lib/quill/rest_client.ex:13",
+        "lib/quill/rest_client.ex:15",
+    ),
+    "clients/option-default/RestClient.list_sessions#access_scope": (
+        "low",
+        "tinker/lib/public_interfaces/rest_client.py:1045",
+        "lib/quill/rest_client.ex:15",
     ),
     "types/default/SaveWeightsForSamplerResponse#type": (
         "low",
@@ -231,7 +236,7 @@ def test_fixes_cannot_hurt() -> None:
     shared = found["constants/value/sampling.max_concurrent_requests"].fix
     assert "also stands for sampling.max_connections (1000)" in shared and "instead of changing" in shared
     # limit and offset have their defaults where they are read; access_scope has none
-    scope = found["clients/default/RestClient.list_training_runs#access_scope"]
+    scope = found["clients/option-default/RestClient.list_training_runs#access_scope"]
     assert "sends nothing" in scope.title and '"owned"' in scope.fix
     assert not [i for i in found if i.endswith(("#limit", "#offset"))]
     # a response's type tag carries nothing: changing its default could only break port code
@@ -280,3 +285,6 @@ def test_groups_fold_twins_and_lead_with_wire() -> None:
     by_finding = {i: g.key for g in groups for i in g.findings}
     assert by_finding[missing] != by_finding[archive]  # a look-alike path is another feature
     assert groups[0].severity.value == "critical"
+    # one option read with no default behind two methods is one fix
+    scope = "clients/option-default/RestClient.list_{}#access_scope"
+    assert by_finding[scope.format("sessions")] == by_finding[scope.format("training_runs")]
