@@ -205,6 +205,9 @@ class _Grouper:
                 self.assign(f, f"cli:{group}", f"CLI `{group}` commands")
             elif f.kind == "header-missing":
                 self.assign(f, "wire:headers", "Headers the SDK sets")
+            elif f.kind == "option-default":  # one read site behind many methods: one fix
+                option = f.subject.split("#", 1)[-1]
+                self.assign(f, f"option:{option}:{f.port}", f"Option {option} sent only when the caller sets it")
             elif f.domain in (Domain.TYPES, Domain.WIRE) and f.kind in (
                 "missing-field",
                 "extra-field",

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .builders import set_keys
 from .cli import cli_commands
 from .defaults import default_facts
 from .env_reads import ENV_CALLS, env_reads
 from .flow import ModuleScope, module_scopes
+from .literal_bodies import literal_bodies
 from .model import Attribute, EnvRead, Function, Loc, Module, Param, ParseProblem, PathLiteral, PortSurface, StructField
 from .parse import UNKNOWN, Node, call_name, children, first_error, literal, parser, string_template, text
 from .versions import declared_version
@@ -172,6 +174,8 @@ class _FileExtractor:
                 if len(items) >= 3 and items[1].type == "atom":
                     key = text(items[1]).lstrip(":")
                     function.option_defaults.setdefault(key, (text(items[2]), self.loc(items[2])))
+                elif len(items) == 2 and items[1].type == "atom":
+                    self.surface.bare_options.setdefault(text(items[1]).lstrip(":"), self.loc(sub))
 
     def struct(self, stmt: Node, module: Module) -> None:
         args = next(children(stmt, "arguments"), None)
@@ -198,6 +202,7 @@ class _FileExtractor:
                     self.surface.protobuf.append(self.loc(sub))
                 if _HEADER.match(content):
                     self.surface.header_names.add(content.lower())
+                    self.surface.header_locs.setdefault(content.lower(), self.loc(sub))
             elif sub.type == "call" and call_name(sub) == "Application.get_env":
                 sub_args = next(children(sub, "arguments"), None)
                 items = sub_args.named_children if sub_args is not None else []
@@ -217,7 +222,17 @@ class _FileExtractor:
         if any(c.isspace() for c in template):
             return  # prose (a @moduledoc mentioning a path), not a request
         path = template[template.index(API_PREFIX) :].split("?", 1)[0]
-        self.surface.paths.append(PathLiteral(path, _verb(node), module.name, self.loc(node), _enclosing_def(node)))
+        definition = _enclosing_def_node(node)
+        self.surface.paths.append(
+            PathLiteral(
+                path,
+                _verb(node),
+                module.name,
+                self.loc(node),
+                _def_name(definition) if definition is not None else None,
+                definition is not None and drops_nil(text(definition)),
+            )
+        )
 
 
 def _attr_value(module: Module, name: str) -> Any:
@@ -286,6 +301,7 @@ def extract_port(root: Path) -> PortSurface:
     surface = PortSurface(root=str(root))
     scopes: list[tuple[str, list[ModuleScope]]] = []
     encoders: dict[str, tuple[list[str], Loc]] = {}
+    trees: list[tuple[str, Node]] = []
     for path in source_files(root):
         rel = path.relative_to(root).as_posix()
         surface.files += 1
@@ -303,23 +319,35 @@ def extract_port(root: Path) -> PortSurface:
             continue
         _FileExtractor(surface, rel, encoders).walk(tree.root_node, None)
         scopes.append((rel, module_scopes(tree.root_node)))
+        trees.append((rel, tree.root_node))
     for name, (keys, loc) in encoders.items():
         module = surface.module(name)
         if module is not None:
             module.encoder_keys, module.encoder_loc = keys, loc
     _follow(surface, scopes)
     declared_version(root, surface, scopes)
+    literal_bodies(surface, trees)
+    surface.set_keys = set_keys(surface, trees)
     return surface
 
 
-def _enclosing_def(node: Node) -> str | None:
+def _enclosing_def_node(node: Node) -> Node | None:
     current = node.parent
     while current is not None:
-        name = _def_name(current)
-        if name is not None:
-            return name
+        if _def_name(current) is not None:
+            return current
         current = current.parent
     return None
+
+
+# ``transform: [drop_nil?: true]``, ``drop_nils(body)``, ``Enum.reject(&is_nil/1)``: an option or helper
+# that removes nil values from a body; ``drop_nil?: false`` does not.
+_NIL_DROP = re.compile(r"\b(?:drop|reject|strip|skip|omit|compact)_?nils?(?:_\w+)?\b\??(?:\s*:\s*(\w+))?|&is_nil/1")
+
+
+def drops_nil(source: str) -> bool:
+    """Whether a function's source strips nil values from what it sends (§ request bodies)."""
+    return any(m.group(1) != "false" for m in _NIL_DROP.finditer(source))
 
 
 def _def_name(stmt: Node) -> str | None:

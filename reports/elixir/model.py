@@ -11,6 +11,7 @@ __all__ = [
     "CliDecl",
     "EnvRead",
     "Function",
+    "LiteralBody",
     "Loc",
     "Module",
     "Param",
@@ -117,6 +118,16 @@ class PathLiteral:
     module: str
     loc: Loc
     function: str | None = None  # the function the literal is in
+    drops_nil: bool = False  # that function strips nil values from the body before it is sent
+
+
+@dataclass(frozen=True)
+class LiteralBody:
+    """A request body posted as a map literal built at the call site: its keys are all that is sent."""
+
+    path: str
+    keys: list[str]
+    loc: Loc
 
 
 @dataclass(frozen=True)
@@ -158,8 +169,12 @@ class PortSurface:
     version_uses: list[VersionUse] = field(default_factory=list)
     protobuf: list[Loc] = field(default_factory=list)  # where the port names application/x-protobuf
     header_names: set[str] = field(default_factory=set)  # header-like string literals, lower case
+    header_locs: dict[str, Loc] = field(default_factory=dict)  # header name -> where it is first named
     modules: list[Module] = field(default_factory=list)
     paths: list[PathLiteral] = field(default_factory=list)
+    literal_bodies: list[LiteralBody] = field(default_factory=list)
+    set_keys: dict[str, set[str]] = field(default_factory=dict)  # struct short name -> keys never left nil
+    bare_options: dict[str, Loc] = field(default_factory=dict)  # Keyword.get(opts, :k) with no default
     env_reads: list[EnvRead] = field(default_factory=list)
     cli: list[CliDecl] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)

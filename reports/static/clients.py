@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 
-from tinker_harness.contracts.surface.model import ClientClass, Method
+from tinker_harness.contracts.surface.model import ClientClass, Method, Param
 from tinker_harness.reports.elixir.model import Function, Module
 from tinker_harness.reports.findings import Domain, Finding, Severity
 from tinker_harness.reports.mapping.names import find_module
 
-from .common import Context, port_default, port_ev, py_ev, same_default, show
+from .common import Context, elixir, port_default, port_ev, py_ev, same_default, show
 
 __all__ = ["compare_clients"]
 
@@ -116,6 +116,30 @@ def _arity_problem(method: Method, functions: list[Function], options: set[str])
     return None
 
 
+def _bare_option(ctx: Context, subject: str, method: Method, param: Param, function: Function) -> None:
+    """The port reads the option with no default anywhere: a caller who gives none gets nothing sent
+    where the SDK sends its default (``access_scope="owned"``)."""
+    read = ctx.port.bare_options.get(param.name)
+    takes_opts = any(p.name in ("opts", "options") for p in function.params)
+    defaulted = any(param.name in f.option_defaults for m in ctx.port.modules for f in m.functions)
+    if read is None or not takes_opts or defaulted or param.default is None or method.async_variant_of:
+        return  # an async twin says the same as its sync method
+    ctx.add(
+        Finding.make(
+            D,
+            "option-default",
+            Severity.LOW,
+            f"{subject}#{param.name}",
+            f"{subject}: the port reads :{param.name} with no default, so it sends nothing when the caller "
+            f"gives none; the SDK sends {param.default_repr}",
+            f"Check what the server assumes when {param.name} is absent; if it is not {param.default_repr}, "
+            f"default :{param.name} to {elixir(param.default)} where the port reads it ({read}).",
+            py_ev(method.location, f"{param.name}={param.default_repr}"),
+            port_ev(read, f"Keyword.get(opts, :{param.name})"),
+        )
+    )
+
+
 def _defaults(ctx: Context, subject: str, method: Method, module: Module, functions: list[Function]) -> None:
     for param in method.optional_params:
         if not param.has_default:
@@ -128,6 +152,7 @@ def _defaults(ctx: Context, subject: str, method: Method, module: Module, functi
                 else function.option_defaults.get(param.name, (None, None))
             )
             if source is None or loc is None:
+                _bare_option(ctx, subject, method, param, function)
                 continue
             value = port_default(source, module)
             if same_default(param.default, value) is False:
@@ -187,7 +212,9 @@ def compare_clients(ctx: Context) -> None:
                         Severity.LOW,
                         subject,
                         f"{subject} is named {functions[0].name} in the port",
-                        f"Rename to {method.name} or map it in [names] of the overrides file.",
+                        f"Add {method.name} delegating to {functions[0].name} and keep {functions[0].name} for "
+                        "the port's existing callers (deprecate it, do not rename it), or map it in [names] of "
+                        "the overrides file.",
                         py_ev(method.location, method.name),
                         port_ev(functions[0].loc, f"{functions[0].name}/{functions[0].arity}"),
                     )

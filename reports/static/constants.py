@@ -230,15 +230,32 @@ def _port_value(found: _Candidate, constant: Constant) -> tuple[float, str, str]
     return to_unit(value, unit, constant.unit), unit, reason
 
 
+def _shared(constant: Constant, found: _Candidate, matches: dict[str, tuple[Constant, _Candidate | None]]) -> str:
+    """A port constant that also stands for another SDK setting it matches: changing it breaks that one."""
+    others = [
+        other
+        for other, hit in matches.values()
+        if other.key != constant.key
+        and hit is not None
+        and (hit.module, hit.name) == (found.module, found.name)
+        and same_value(_port_value(hit, other)[0], other.value)
+    ]
+    if not others:
+        return ""
+    names = ", ".join(f"{o.key} ({_fmt(o.value, o.unit)})" for o in others)
+    return (
+        f" {found.name} also stands for {names}, which it matches now: give {constant.key} a setting of its "
+        "own instead of changing the shared one."
+    )
+
+
 def compare_constants(ctx: Context) -> None:
     candidates = _candidates(ctx)
-    for constant in ctx.manifest.constants:
-        if not ctx.in_scope(D, constant.key):
-            continue
+    matches = {c.key: (c, _match(ctx, c, candidates)) for c in ctx.manifest.constants if ctx.in_scope(D, c.key)}
+    for constant, found in matches.values():
         python = py_ev(
             constant.location, f"{constant.source.rsplit(':', 1)[-1]} = {_fmt(constant.value, constant.unit)}"
         )
-        found = _match(ctx, constant, candidates)
         ctx.item(D, constant.key, python, port_ev(found.loc) if found else None)
         if found is None:
             ctx.add(
@@ -282,7 +299,7 @@ def compare_constants(ctx: Context) -> None:
                 f"{constant.key}: port {found.module}.{found.name} = {_fmt(float(found.value), unit)}"
                 + (f" ({_fmt(port_value, constant.unit)})" if unit != constant.unit else "")
                 + f"{how}, SDK {_fmt(constant.value, constant.unit)}",
-                fix + hint + note,
+                fix + hint + note + _shared(constant, found, matches),
                 python,
                 port_ev(found.loc, f"{found.name} {found.source}"),
             )

@@ -31,7 +31,7 @@ from tinker_harness.reports.mapping.names import find_module
 
 from .common import Context, elixir, port_default, port_ev, py_ev, same_default, show
 
-__all__ = ["compare_types", "internal_twin", "sent_types", "wire_names"]
+__all__ = ["compare_types", "internal_twin", "literal_bodies", "nil_stripped", "posts_type", "sent_types", "wire_names"]
 
 D = Domain.TYPES
 
@@ -70,6 +70,94 @@ def sent_types(types: list[TypeDef]) -> set[str]:
     return out
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _carried_by(types: list[TypeDef]) -> dict[str, set[str]]:
+    """Request type -> itself and every type it carries (``SamplingParams`` inside ``SampleRequest``)."""
+    by_name = {t.name: t for t in types}
+    out: dict[str, set[str]] = {}
+    for root in (t.name for t in types if t.kind == "request" or t.name.endswith("Request")):
+        seen, todo = {root}, [root]
+        while todo:
+            for field in by_name[todo.pop()].fields:
+                for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", field.annotation):
+                    if word in by_name and word not in seen and by_name[word].kind != "enum":
+                        seen.add(word)
+                        todo.append(word)
+        out[root] = seen
+    return out
+
+
+def posts_type(segment: str, request: str) -> bool:
+    """Whether a path's last segment names request type ``request`` (``asample`` <- ``SampleRequest``)."""
+    stem = _snake(request.removesuffix("Request"))
+    return segment == stem or (segment.endswith(stem) and "_" not in segment[: -len(stem)])
+
+
+def _last_segment(path: str) -> str:
+    return next((s for s in reversed(path.split("/")) if s and "{" not in s), "")
+
+
+def literal_bodies(ctx: Context) -> None:
+    """Keys the SDK always sends that a body built as a plain map at the call site leaves out."""
+    requests = [t for t in ctx.manifest.types if t.kind == "request" or t.name.endswith("Request")]
+    reported = {f.id for f in ctx.findings}
+    for body in ctx.port.literal_bodies:
+        segment = _last_segment(body.path)
+        for typedef in (t for t in requests if posts_type(segment, t.name)):
+            if not ctx.in_scope(D, typedef.name):
+                continue
+            for field in typedef.fields:
+                if not (field.required or field.default is not None) or set(wire_names(typedef, field)) & set(
+                    body.keys
+                ):
+                    continue
+                finding = Finding.make(
+                    Domain.WIRE,
+                    "missing-field",
+                    Severity.CRITICAL if field.required else Severity.HIGH,
+                    f"{typedef.name}#{field.wire_name}",
+                    f"{typedef.name}.{field.wire_name} is not in the body the port posts to {body.path}: it builds "
+                    f"that body as a plain map ({', '.join(body.keys) or 'no keys'}) at {body.loc}, not from its "
+                    + (
+                        "struct (required: the server rejects the request without it)"
+                        if field.required
+                        else f"struct (the SDK always sends it, default {field.default_repr})"
+                    ),
+                    f"Build the body at {body.loc} from the port's request struct (check that its encoder "
+                    f"writes {field.wire_name}), or add {field.wire_name}: "
+                    f"{'...' if field.default is None else elixir(field.default)} to that map.",
+                    py_ev(field.location, f"{field.name}: {field.annotation}"),
+                    port_ev(body.loc, "%{" + ", ".join(f"{k}: ..." for k in body.keys) + "}"),
+                )
+                if finding.id not in reported:
+                    reported.add(finding.id)
+                    ctx.add(finding)
+
+
+def nil_stripped(ctx: Context) -> set[str]:
+    """Types whose nil values never reach the wire: every request carrying them is posted by a port
+    function that strips nils (``transform: [drop_nil?: true]``). A request type goes to the path whose
+    last segment is its name (``ForwardBackwardRequest`` -> ``/forward_backward``), or that name with
+    an unseparated prefix (``SampleRequest`` -> ``/asample``)."""
+    segments: dict[str, list[bool]] = {}
+    for literal in ctx.port.paths:
+        segments.setdefault(_last_segment(literal.path), []).append(literal.drops_nil)
+
+    def stripped(request: str) -> bool:
+        flags = [flag for segment, seen in segments.items() if posts_type(segment, request) for flag in seen]
+        return bool(flags) and all(flags)
+
+    carriers: dict[str, list[bool]] = {}
+    for request, carried in _carried_by(ctx.manifest.types).items():
+        flag = stripped(request)
+        for name in carried:
+            carriers.setdefault(name, []).append(flag)
+    return {name for name, flags in carriers.items() if all(flags)}
+
+
 def _enclosed(ctx: Context, typedef: TypeDef) -> bool:
     """A non-request type with the very fields of a request type (the wire has them there).
 
@@ -81,6 +169,22 @@ def _enclosed(ctx: Context, typedef: TypeDef) -> bool:
     return any(
         t.kind == "request" and t.name != typedef.name and mine == {f.wire_name for f in t.fields}
         for t in ctx.manifest.types
+    )
+
+
+PARSE_FUNCTIONS = ("from_json", "from_map", "from_response", "from_api", "parse", "decode", "cast")
+
+
+def _parser_hint(module: Module, key: str, request: bool) -> str:
+    """A response struct filled by a parsing function only gets the keys that function reads."""
+    if request:
+        return ""
+    parser = next((f for name in PARSE_FUNCTIONS for f in module.public_functions(name) if f.arity >= 1), None)
+    if parser is None:
+        return ""
+    return (
+        f", and read {key} in {parser.name}/{parser.arity} ({parser.loc}), which builds the struct from the "
+        "response: a key it does not read stays at the struct's default"
     )
 
 
@@ -122,6 +226,7 @@ def _missing(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, s
                 if typedef.custom_serializer
                 else ""
             )
+            + _parser_hint(module, field.wire_name, request)
             + "."
         )
         where = port_ev(module.loc, f"defstruct of {module.name}")
@@ -163,6 +268,9 @@ def _default(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, p
                 f"The SDK omits {field.wire_name} when unset; the port sends {show(value)}: check that the server "
                 f"treats that like a missing value, or leave the key out when the caller gives none."
                 if sent and field.default is None
+                else f"Nothing to change for the server: {field.wire_name} only tags the response. Keep the "
+                f"port's default if port code matches on it (changing it would break that match)."
+                if not sent and field.wire_name == "type"
                 else f"Use {elixir(field.default)} as the default of {port_name} in {module.name}"
                 + (" (in the function that parses responses)" if parsed else "")
                 + "."
@@ -176,6 +284,7 @@ def _default(ctx: Context, typedef: TypeDef, field: TypeField, module: Module, p
 def _nulls(ctx: Context, typedef: TypeDef, module: Module, sent: list[str]) -> None:
     """A derived encoder writes nil as null; the SDK leaves unset optional keys out of the body."""
     nil = {f.name for f in module.struct or [] if f.default is None or f.default.strip() == "nil"}
+    always_set = ctx.port.set_keys.get(module.name.rsplit(".", 1)[-1], set())  # every builder fills them
     keys = [
         f.wire_name
         for f in typedef.fields
@@ -184,6 +293,7 @@ def _nulls(ctx: Context, typedef: TypeDef, module: Module, sent: list[str]) -> N
         and f.default_repr in (None, "None")
         and f.wire_name in sent
         and f.wire_name in nil
+        and f.wire_name not in always_set
     ]
     if not keys:
         return
@@ -207,6 +317,7 @@ def _nulls(ctx: Context, typedef: TypeDef, module: Module, sent: list[str]) -> N
 def compare_types(ctx: Context) -> None:
     names = {t.name for t in ctx.manifest.types}
     sent = sent_types(ctx.manifest.types)
+    stripped = nil_stripped(ctx)
     for typedef in ctx.manifest.types:
         if internal_twin(typedef, names) or not ctx.in_scope(D, typedef.name):
             continue
@@ -229,10 +340,13 @@ def compare_types(ctx: Context) -> None:
             continue
         if typedef.kind == "enum" or module.struct is None:
             continue
-        _fields(ctx, typedef, module, typedef.name in sent)
+        if typedef.name in sent:  # a request body: also a wire item (its keys as the port sends them)
+            ctx.item(Domain.WIRE, typedef.name, py_ev(typedef.location), port_ev(module.encoder_loc or module.loc))
+        _fields(ctx, typedef, module, typedef.name in sent, stripped)
+    literal_bodies(ctx)
 
 
-def _fields(ctx: Context, typedef: TypeDef, module: Module, request: bool) -> None:
+def _fields(ctx: Context, typedef: TypeDef, module: Module, request: bool, stripped: set[str]) -> None:
     struct = {f.name: f for f in module.struct or []}
     sent = module.wire_fields() if request else None
     on_wire = set(sent) if sent is not None else set(struct)
@@ -251,7 +365,7 @@ def _fields(ctx: Context, typedef: TypeDef, module: Module, request: bool) -> No
             continue
         if present == field.wire_name:  # a list view over a numpy field has its own default
             _default(ctx, typedef, field, module, present, request)
-    if request and module.encoder_derived and sent is not None:
+    if request and module.encoder_derived and sent is not None and typedef.name not in stripped:
         _nulls(ctx, typedef, module, sent)
     extras = [n for n in (sent if sent is not None else list(struct)) if n not in known and not enclosed]
     for name in extras:

@@ -10,7 +10,9 @@
 * **Headers** the SDK sets that the port never names (low: informational unless the server reads them).
 
 Request body keys as the port serialises them are compared in :mod:`.types` (request types are
-wire findings there); port-only endpoints in :mod:`.endpoints`.
+wire findings and wire items there); port-only endpoints in :mod:`.endpoints`. Every endpoint whose
+encoding was checked (once, however many SDK call sites reach it), the declared version and every
+header compared are wire items, so the summary's wire row counts what was compared.
 """
 
 from __future__ import annotations
@@ -39,12 +41,18 @@ def _port_literal(ctx: Context, path: str) -> PathLiteral | None:
 
 def _encodings(ctx: Context) -> None:
     protobuf = ctx.port.protobuf
+    compared: set[str] = set()
     for encoding in ctx.manifest.wire.encodings:
         subject = f"{encoding.http_method} {normalise_path(encoding.path)}"
-        if not ctx.in_scope(D, subject) or not _reached(ctx, encoding) or protobuf:
+        if not ctx.in_scope(D, subject) or not _reached(ctx, encoding):
             continue
         where = _port_literal(ctx, encoding.path)
         port = port_ev(where.loc, where.path) if where else None
+        if subject not in compared:  # one item per endpoint, however many SDK call sites reach it
+            compared.add(subject)
+            ctx.item(D, subject, py_ev(encoding.location, f"{encoding.http_method} {encoding.path}"), port)
+        if protobuf:
+            continue
         if "protobuf" in encoding.request:
             conditional = encoding.request == "json|protobuf"
             compressed = f", compressed ({encoding.content_encoding})" if encoding.content_encoding else ""
@@ -91,10 +99,12 @@ def _declared_version(ctx: Context) -> None:
     if declared is None or not ctx.in_scope(D, "declared-sdk-version"):
         return
     version, loc = declared
+    header = next((h for h in ctx.manifest.wire.headers if h.name.lower() == "x-stainless-package-version"), None)
+    python = py_ev(header.locations[0], "X-Stainless-Package-Version") if header else None
+    ctx.item(D, "declared-sdk-version", python, port_ev(loc, f'sdk version "{version}"'))
     if version == sdk:
         return
     uses = "; ".join(f"{u.label} ({u.loc})" for u in ctx.port.version_uses) or "no use found"
-    header = next((h for h in ctx.manifest.wire.headers if h.name.lower() == "x-stainless-package-version"), None)
     ctx.add(
         Finding.make(
             D,
@@ -106,7 +116,7 @@ def _declared_version(ctx: Context) -> None:
             f"Announce {sdk} only once the port speaks {sdk}'s wire protocol (the encodings, endpoints and body "
             "keys in this report); until then keep the version it really implements, and check which server "
             "features are gated on it.",
-            py_ev(header.locations[0], "X-Stainless-Package-Version") if header else None,
+            python,
             port_ev(loc, f'sdk version "{version}"'),
         )
     )
@@ -116,10 +126,13 @@ def _headers(ctx: Context) -> None:
     """Headers the SDK sets on API requests that the port never names anywhere."""
     for header in ctx.manifest.wire.headers:
         subject = f"header {header.name.lower()}"
-        if not ctx.in_scope(D, subject) or header.name.lower() in ctx.port.header_names:
+        if not ctx.in_scope(D, subject) or all(loc.file.startswith("tinker/cli/") for loc in header.locations):
+            continue  # headers of the SDK's own CLI are compared with the CLI
+        where = ctx.port.header_locs.get(header.name.lower())
+        named = where is not None or header.name.lower() in ctx.port.header_names
+        ctx.item(D, subject, py_ev(header.locations[0], header.name), port_ev(where, header.name) if where else None)
+        if named:
             continue
-        if all(loc.file.startswith("tinker/cli/") for loc in header.locations):
-            continue  # set by the SDK's own CLI, compared with the CLI
         ctx.add(
             Finding.make(
                 D,

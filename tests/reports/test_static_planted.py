@@ -12,16 +12,22 @@ from pathlib import Path
 from parity_support import PLANTED, PLANTED_GAPS, manifest
 
 from tinker_harness.reports.elixir import extract_port
-from tinker_harness.reports.findings import Finding
+from tinker_harness.reports.findings import Domain, Finding, ItemStatus
 from tinker_harness.reports.mapping.overrides import load_overrides
 from tinker_harness.reports.static import compare_static
 
 
-def _run(root: Path = PLANTED, overrides: Path | None = None) -> tuple[dict[str, Finding], list[str]]:
+def _items(root: Path = PLANTED, overrides: Path | None = None) -> tuple[dict[str, Finding], list[ItemStatus]]:
     port = extract_port(root)
     findings, items = compare_static(manifest(), port, load_overrides(overrides or root / ".tinker-parity.toml"))
     assert len({f.id for f in findings}) == len(findings), "finding ids are unique"
-    return {f.id: f for f in findings}, [i.status for i in items]
+    return {f.id: f for f in findings}, items
+
+
+def _run(root: Path = PLANTED, overrides: Path | None = None) -> tuple[dict[str, Finding], list[str]]:
+    """Findings, and the statuses of the surface items (wire items are checked on their own)."""
+    found, items = _items(root, overrides)
+    return found, [i.status for i in items if i.domain is not Domain.WIRE]
 
 
 def test_every_planted_gap_is_found_with_severity_and_evidence_and_nothing_else() -> None:
@@ -54,6 +60,19 @@ def test_item_statuses_feed_completeness() -> None:
     assert statuses.count("partial") == 8
     assert statuses.count("minor") == 2  # only low gaps: get_base_model naming, checkpoint list --limit
     assert statuses.count("ok") == len(statuses) - 18
+
+
+def test_wire_items_count_what_was_compared() -> None:
+    """Each endpoint whose encoding was checked, once, and each request body the port has: the wire
+    row of the summary is not empty while it lists gaps."""
+    _, items = _items()
+    wire = {i.subject: i.status for i in items if i.domain is Domain.WIRE}
+    assert len(wire) == len([i for i in items if i.domain is Domain.WIRE])  # no endpoint counted twice
+    assert wire["POST /api/v1/forward_backward"] == "partial"  # JSON where the SDK sends protobuf
+    assert wire["POST /api/v1/retrieve_future"] == "partial"  # JSON results only
+    assert wire["POST /api/v1/asample"] == "ok"
+    assert wire["SampleRequest"] == "partial" and wire["SaveWeightsRequest"] == "ok"
+    assert "POST /api/v1/unload_model" not in wire  # port-only: not an SDK item
 
 
 def test_overrides_map_names_and_accept_deviations(tmp_path: Path) -> None:
