@@ -3,7 +3,8 @@
 The mock's tiny model writes noise, so an RL loop over a task with a checkable answer (gsm8k's
 ``\\boxed{…}``) sees a constant reward, zero advantages and no training step. A plan lists scripted
 completions keyed by a piece of prompt text. When a prompt's decoding (with the model's own
-tokenizer) contains an entry's ``prompt_contains``, every sample of that request starts with the
+tokenizer) contains an entry's ``prompt_contains`` (several: the one ending latest, so a few-shot
+example earlier in the prompt does not answer the real question), every sample of that request starts with the
 entry's completion (plus the request's first stop: its first stop string or token, the model's EOS
 when ``stop`` is None) with chance
 
@@ -28,6 +29,7 @@ import numpy.typing as npt
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tinker_harness.contracts.request_json import JsonTooDeepError, load_json
 from tinker_harness.mock_server.model import LoraModel, ScriptedCompletion, continuation_logprob
 from tinker_harness.mock_server.standin_tokenizer import ModelVocabulary
 
@@ -50,25 +52,46 @@ class CompletionPlan(BaseModel):
     completions: tuple[PlannedCompletion, ...] = Field(min_length=1)
 
     def entry_for(self, prompt_text: str) -> PlannedCompletion | None:
+        """The entry whose text ends latest in the prompt: the question being asked, not a few-shot example
+        before it (ties: the longer text, then the earlier entry)."""
+        best: tuple[int, int] | None = None
+        chosen = None
         for entry in self.completions:
-            if entry.prompt_contains in prompt_text:
-                return entry
-        return None
+            start = prompt_text.rfind(entry.prompt_contains)
+            if start < 0:
+                continue
+            rank = (start + len(entry.prompt_contains), len(entry.prompt_contains))
+            if best is None or rank > best:
+                best, chosen = rank, entry
+        return chosen
 
 
 def load_completion_plan(path: Path) -> CompletionPlan:
     """Read a plan from a YAML or JSON file; ``ValueError`` names the file and the problem in one line."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML/JSON: {' '.join(str(exc).split())}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text") from None
+    try:
+        raw = load_json(text)  # JSON is YAML too, but a plan of thousands of entries parses far faster so
+    except JsonTooDeepError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    except ValueError:
+        raw = _load_yaml(path, text)
     try:
         return CompletionPlan.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
         raise ValueError(f"{path}: invalid completion plan: {problems}") from None
+
+
+def _load_yaml(path: Path, text: str) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML/JSON: {' '.join(str(exc).split())}") from None
 
 
 def _stop_suffix(stop: str | Sequence[str] | Sequence[int] | None, vocabulary: ModelVocabulary) -> list[int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from safetensors.numpy import save as save_safetensors
 
 from tinker_harness.mock_server.model import BaseWeights
-from tinker_harness.mock_server.offline.datasets import gsm8k_completion_plan, write_datasets
+from tinker_harness.mock_server.offline.datasets import offline_completion_plan, write_datasets
 from tinker_harness.mock_server.offline.hub_cache import write_snapshot
 from tinker_harness.mock_server.offline.tokenizer_files import model_repo_files
 from tinker_harness.mock_server.peft_layout import base_model_tensors
@@ -40,7 +40,8 @@ class OfflineAssets:
 
     @property
     def completion_plan(self) -> Path:
-        """A completion plan answering the stand-in gsm8k's questions (``serve --completion-plan``)."""
+        """A completion plan answering the stand-in gsm8k's questions and the cookbook's arithmetic sums
+        (``serve --completion-plan``)."""
         return self.root / "completion-plan.json"
 
     @property
@@ -83,7 +84,7 @@ def write_offline_assets(root: Path, models: Iterable[str] | None = None, weight
             pinned = model.pinned_revisions if repo_id == model.name else ()
             write_snapshot(assets.hub_cache, repo_id, files, pinned_revisions=pinned)
     write_datasets(assets.datasets)
-    assets.completion_plan.write_text(json.dumps(gsm8k_completion_plan(), indent=1) + "\n", encoding="utf-8")
+    assets.completion_plan.write_text(json.dumps(offline_completion_plan(), indent=1) + "\n", encoding="utf-8")
     assets.hf_home.mkdir(parents=True, exist_ok=True)
     return assets
 

@@ -2,8 +2,10 @@
 
 ``load_dataset("HuggingFaceH4/no_robots")`` (chat SFT: ``prompt``, ``prompt_id``, ``messages``,
 ``category``), ``load_dataset("openai/gsm8k", "main")`` (``question``, ``answer`` ending in
-``#### <number>``) and ``load_dataset("Anthropic/hh-rlhf")`` (``chosen``/``rejected`` dialogues in
-``\\n\\nHuman: … \\n\\nAssistant: …`` form). With ``HF_DATASETS_OFFLINE=1``, ``datasets`` resolves a
+``#### <number>``), ``load_dataset("Anthropic/hh-rlhf")`` (``chosen``/``rejected`` dialogues in
+``\\n\\nHuman: … \\n\\nAssistant: …`` form) and ``load_dataset("zwhe99/DeepMath-103K", split="train")``
+(``question``, ``final_answer``, ``difficulty``, ``topic``; a train split only, as the real one: on-policy
+distillation's and math RL's deepmath prompts). With ``HF_DATASETS_OFFLINE=1``, ``datasets`` resolves a
 repo id to a local folder of that name under the working directory, so :func:`write_datasets` lays
 them out as ``<dir>/<org>/<name>/`` with JSON-lines splits (and a card declaring gsm8k's ``main``
 config). Rows are generated from templates with a fixed seed: the same files every time, enough
@@ -18,11 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DATASET_REPOS", "TRAIN_ROWS", "gsm8k_completion_plan", "write_datasets"]
+__all__ = ["DATASET_REPOS", "TRAIN_ROWS", "gsm8k_completion_plan", "offline_completion_plan", "write_datasets"]
 
 TRAIN_ROWS = 512
 TEST_ROWS = 128
-DATASET_REPOS = ("HuggingFaceH4/no_robots", "openai/gsm8k", "Anthropic/hh-rlhf")
+DATASET_REPOS = ("HuggingFaceH4/no_robots", "openai/gsm8k", "Anthropic/hh-rlhf", "zwhe99/DeepMath-103K")
+_TRAIN_ONLY = frozenset({"zwhe99/DeepMath-103K"})
 
 _NAMES = ("Mira", "Tomas", "Ada", "Jonas", "Lena", "Omar", "Priya", "Sam", "Ines", "Kofi", "Yuki", "Elena")
 _ITEMS = ("apples", "pencils", "stamps", "marbles", "books", "shells", "cards", "buttons", "plums", "coins")
@@ -76,7 +79,19 @@ def _preference_row(rng: random.Random, index: int) -> dict[str, Any]:
     return {"chosen": prefix + chosen, "rejected": prefix + rejected}
 
 
-_ROWS = {"HuggingFaceH4/no_robots": _chat_row, "openai/gsm8k": _maths_row, "Anthropic/hh-rlhf": _preference_row}
+def _deepmath_row(rng: random.Random, index: int) -> dict[str, Any]:
+    a, b, c = rng.randint(2, 12), rng.randint(2, 12), rng.randint(1, 30)
+    topic = ("Algebra", "Arithmetic", "Number Theory")[index % 3]
+    question = f"Compute ${a} \\times {b} + {c}$."
+    return {"question": question, "final_answer": str(a * b + c), "difficulty": 1.0 + index % 5, "topic": topic}
+
+
+_ROWS = {
+    "HuggingFaceH4/no_robots": _chat_row,
+    "openai/gsm8k": _maths_row,
+    "Anthropic/hh-rlhf": _preference_row,
+    "zwhe99/DeepMath-103K": _deepmath_row,
+}
 
 
 def _rows(repo: str, split: str, count: int) -> Iterator[dict[str, Any]]:
@@ -117,7 +132,8 @@ def write_datasets(root: Path) -> list[Path]:
         folder = root / repo
         config = "main" if repo == "openai/gsm8k" else "default"
         prefix = "main" if config == "main" else "data"
-        files = {split: f"{prefix}/{split}.jsonl" for split in ("train", "test")}
+        splits = ("train",) if repo in _TRAIN_ONLY else ("train", "test")
+        files = {split: f"{prefix}/{split}.jsonl" for split in splits}
         for split, relative in files.items():
             _write_jsonl(folder / relative, _rows(repo, split, TRAIN_ROWS if split == "train" else TEST_ROWS))
         (folder / "README.md").write_text(_card(repo, [{"name": config, "files": files}]), encoding="utf-8")
@@ -137,3 +153,20 @@ def gsm8k_completion_plan(probability: float = 0.25) -> dict[str, Any]:
             completion = f"{working.split(' = <<')[0]} = {number}. The answer is \\boxed{{{number}}}."
             completions.append({"prompt_contains": row["question"], "completion": completion})
     return {"probability": probability, "completions": completions}
+
+
+# The sums tinker-cookbook's arithmetic RL environment asks ("What is X + Y?", X and Y drawn from 0..100);
+# its few-shot example precedes the question, and the plan answers the question that ends latest.
+ARITHMETIC_OPERANDS = range(101)
+
+
+def offline_completion_plan(probability: float = 0.25) -> dict[str, Any]:
+    """The plan ``offline-assets`` writes: every stand-in gsm8k question, and every sum of the cookbook's
+    arithmetic environment answered with the bare number it grades."""
+    plan = gsm8k_completion_plan(probability)
+    plan["completions"] += [
+        {"prompt_contains": f"What is {x} + {y}?", "completion": str(x + y)}
+        for x in ARITHMETIC_OPERANDS
+        for y in ARITHMETIC_OPERANDS
+    ]
+    return plan

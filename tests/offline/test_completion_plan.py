@@ -26,7 +26,7 @@ from tinker_harness.mock_server.model import (
     sample,
 )
 from tinker_harness.mock_server.offline.assets import OfflineAssets
-from tinker_harness.mock_server.offline.datasets import gsm8k_completion_plan
+from tinker_harness.mock_server.offline.datasets import gsm8k_completion_plan, offline_completion_plan
 from tinker_harness.mock_server.standin_tokenizer import model_vocabulary
 
 BASE = "Qwen/Qwen3-8B"
@@ -133,3 +133,35 @@ def test_plans_are_read_and_refused_with_one_line(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "invalid completion plan" in done.stderr
+
+
+def test_the_question_asked_last_is_answered_not_a_few_shot_example_before_it() -> None:
+    plan = CompletionPlan.model_validate(
+        {"probability": 0.5, "completions": [
+            {"prompt_contains": "What is 4 + 5?", "completion": "9"},
+            {"prompt_contains": "What is 17 + 3?", "completion": "20"},
+            {"prompt_contains": "is 17 + 3?", "completion": "shorter, ends at the same place"},
+        ]}
+    )  # fmt: skip
+    entry = plan.entry_for("User: What is 4 + 5?\nAssistant: 9\nUser: What is 17 + 3?\nAssistant:")
+    assert entry is not None and entry.completion == "20"
+    only_example = plan.entry_for("User: What is 4 + 5?\nAssistant: 9\nUser: What is 6 + 1?\nAssistant:")
+    assert only_example is not None and only_example.completion == "9"
+    assert plan.entry_for("nothing planned here") is None
+
+
+def test_the_offline_plan_answers_every_sum_of_the_arithmetic_environment(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(offline_completion_plan()))
+    plan = load_completion_plan(path)
+    for x, y in ((0, 0), (4, 5), (100, 100), (1, 21), (11, 2)):
+        entry = plan.entry_for(f"User: What is 4 + 5?\nAssistant: 9\nUser: What is {x} + {y}?\nAssistant:")
+        assert entry is not None and entry.completion == str(x + y)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 5000 + "]" * 5000)
+    with pytest.raises(ValueError, match="deep.json: JSON nested deeper than"):
+        load_completion_plan(deep)
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ValueError, match="binary.json: not UTF-8 text"):
+        load_completion_plan(binary)
