@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 import tinker
@@ -11,6 +12,9 @@ from fault_rig import BASE_MODEL, Rig
 from tinker import types
 
 from tinker_harness.mock_server.assertions import assert_requests_in_order
+from tinker_harness.mock_server.config import ServerConfig
+from tinker_harness.mock_server.faults.plan import FaultPlan
+from tinker_harness.mock_server.local import MockTinker
 
 pytestmark = pytest.mark.sdk
 
@@ -168,3 +172,43 @@ def test_heartbeat_410_stops_the_heartbeat_loop(faults: Rig) -> None:
     assert [b.status for b in beats] == [410]
     service.close("success").result()
     assert_requests_in_order(faults.entries(), "create_session", "session_heartbeat", "finish_session")
+
+
+def test_a_retried_unnamed_sampler_save_takes_the_next_sampling_session_seq_id(faults: Rig) -> None:
+    """The SDK counts ``sampling_session_seq_id`` inside the retried send (§8.4): a
+    retry keeps its ``seq_id`` but takes the next sampling session number, and the server accepts the gap."""
+    faults.plan({"match": {"endpoint": "save_weights_for_sampler"}, "times": 1, "action": {"status": 503}})
+    sampler = faults.training.save_weights_and_get_sampling_client().result()
+    assert sampler.sample(PROMPT, 1, PARAMS).result().sequences
+    saves = faults.entries("save_weights_for_sampler")
+    assert [e.status for e in saves] == [503, 200]
+    assert saves[0].request_body["seq_id"] == saves[1].request_body["seq_id"]
+    first, retried = (e.request_body["sampling_session_seq_id"] for e in saves)
+    assert retried == first + 1
+    second = faults.training.save_weights_and_get_sampling_client().result()  # the counter goes on
+    assert second.sample(PROMPT, 1, PARAMS).result().sequences
+    assert faults.entries("save_weights_for_sampler")[-1].request_body["sampling_session_seq_id"] == first + 2
+
+
+def test_compute_logprobs_retries_even_when_the_config_turns_sample_retries_off(
+    sdk_mock: Callable[..., MockTinker],
+) -> None:
+    """``sample_no_retries`` turns the retry handler off for ``sample`` only (§3.3): an expired sample future
+    (410 on its poll) fails ``sample`` but makes ``compute_logprobs`` submit again."""
+    mock = sdk_mock(ServerConfig(client_config={"sample_no_retries": True}))
+    sampling = (
+        tinker.ServiceClient(base_url=mock.base_url, api_key=mock.api_key)
+        .create_sampling_client(base_model=BASE_MODEL)
+        .result()
+    )
+    expire_once = {
+        "seed": 0,
+        "rules": [{"match": {"endpoint": "retrieve_future"}, "times": 1, "action": {"expire": {}}}],
+    }
+    mock.server.faults.load(FaultPlan.parse(expire_once))
+    with pytest.raises(Exception, match="Promise expired"):
+        sampling.sample(PROMPT, 1, PARAMS).result()
+    assert len(mock.journal.entries(endpoint="asample")) == 1
+    mock.server.faults.load(FaultPlan.parse(expire_once))
+    assert len(sampling.compute_logprobs(PROMPT).result()) == len(PROMPT.to_ints())
+    assert len(mock.journal.entries(endpoint="asample")) == 3  # the logprobs request was submitted twice
