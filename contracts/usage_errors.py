@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -23,6 +24,7 @@ __all__ = [
     "describe",
     "one_line",
     "port_number",
+    "read_user_text",
     "validation_line",
 ]
 
@@ -64,6 +66,17 @@ def describe(exc: BaseException) -> str | None:
     if isinstance(exc, yaml.YAMLError | json.JSONDecodeError):
         return f"not valid YAML/JSON: {one_line(str(exc))}"
     return None
+
+
+def read_user_text(path: Path, error: Callable[[str], Exception], what: str = "") -> str:
+    """A user's UTF-8 file, or ``error("<path>: cannot read<what>: <reason>")`` / ``error("<path>: not UTF-8
+    text")`` (``what`` names the file's kind, e.g. ``" fault plan"``)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"{path}: cannot read{what}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8 text") from None
 
 
 def check_output_file(path: Path, flag: str) -> None:

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tinker_harness.contracts.request_json import JsonTooDeepError, load_json
+from tinker_harness.contracts.usage_errors import read_user_text
 from tinker_harness.mock_server.model import LoraModel, ScriptedCompletion, continuation_logprob
 from tinker_harness.mock_server.standin_tokenizer import ModelVocabulary
 
@@ -68,12 +69,7 @@ class CompletionPlan(BaseModel):
 
 def load_completion_plan(path: Path) -> CompletionPlan:
     """Read a plan from a YAML or JSON file; ``ValueError`` names the file and the problem in one line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not UTF-8 text") from None
+    text = read_user_text(path, ValueError)
     try:
         raw = load_json(text)  # JSON is YAML too, but a plan of thousands of entries parses far faster so
     except JsonTooDeepError as exc:

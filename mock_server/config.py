@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tinker_harness.contracts.usage_errors import UsageError, one_line, validation_line
+from tinker_harness.contracts.usage_errors import UsageError, one_line, read_user_text, validation_line
 from tinker_harness.mock_server.completion_plan import CompletionPlan
 from tinker_harness.mock_server.generations import DEFAULT_CLIENT_CONFIG_BY_VERSION
 from tinker_harness.mock_server.served_models import SERVED_MODELS
@@ -121,12 +121,9 @@ class ServerConfig(BaseModel):
 
 def load_config_file(path: Path, **overrides: Any) -> ServerConfig:
     """Read a JSON or YAML server config; errors name the file and the offending fields."""
+    text = read_user_text(path, ConfigError, " config file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML/JSON: {one_line(str(exc))}") from None
     if raw is None:

@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tinker_harness.contracts.catalogue import CATALOGUE
-from tinker_harness.contracts.usage_errors import UsageError, one_line, validation_line
+from tinker_harness.contracts.usage_errors import UsageError, one_line, read_user_text, validation_line
 
 __all__ = [
     "Action",
@@ -209,13 +209,7 @@ class FaultPlan(_Strict):
     def from_file(cls, path: str | Path) -> FaultPlan:
         """Read a YAML or JSON plan; an unreadable, non-UTF-8, malformed or empty file is a ``FaultPlanError``."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise FaultPlanError(f"{path}: cannot read fault plan: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise FaultPlanError(f"{path}: not UTF-8 text") from None
-        return cls.from_text(text, str(path))
+        return cls.from_text(read_user_text(path, FaultPlanError, " fault plan"), str(path))
 
     @classmethod
     def from_text(cls, text: str, source: str = "fault plan") -> FaultPlan:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tinker_harness.contracts.usage_errors import read_user_text
 from tinker_harness.mock_server.journal_entry import JournalEntry
 from tinker_harness.mock_server.journal_normalise import JournalNormaliser
 
@@ -173,12 +174,7 @@ def _entry(path: Path, line: int, entry: JournalEntry) -> NormEntry:
 def load_journal(path: Path) -> list[NormEntry]:
     """The normalised entries of a JSONL journal, in file order."""
     entries = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise JournalError(f"{path}: cannot read: {exc.strerror}") from exc
-    except UnicodeDecodeError:
-        raise JournalError(f"{path}: not UTF-8 text") from None
+    lines = read_user_text(path, JournalError).splitlines()
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
