@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tinker_harness.contracts.usage_errors import check_output_dir
+
 __all__ = ["register", "run_certify"]
 
 DEFAULT_OUT = Path("reports/output/certify")  # git-ignored
@@ -56,6 +58,7 @@ def run_certify(options: argparse.Namespace) -> int:
     from tinker_harness.scenarios.certify.features import verified_generations
     from tinker_harness.scenarios.certify.run import CertifyOptions, certify
 
+    check_output_dir(options.out, "--out")  # before any SDK venv is built or server contacted
     api_key = options.api_key or os.environ.get("TINKER_API_KEY")
     if not api_key:
         return _fail("no API key: pass --api-key or set TINKER_API_KEY")
