@@ -10,7 +10,9 @@ through :func:`tinker_harness.contracts.usage_errors.describe`.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from tinker_harness.contracts.usage_errors import describe
@@ -57,13 +59,27 @@ def _command_name(options: argparse.Namespace) -> str:
     return f"tinker-harness {options.command}" + (f" {action}" if action else "")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same ``finally`` blocks remove temporary directories and
+    stop adapter subprocesses; :func:`main` then exits 143 (128 + SIGTERM)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return int(options.run(options))
     except BrokenPipeError:  # e.g. `tinker-harness openapi | head`
         sys.stderr.close()
         return 0
+    except Terminated:
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the one place misuse becomes one line and exit 2 (contracts.usage_errors)
@@ -72,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"{_command_name(options)}: {message}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
