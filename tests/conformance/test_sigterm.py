@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conformance_support import REFERENCE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,11 +39,19 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_mid_run_cleans_up_and_exits_143(tmp_path: Path) -> None:
+ADAPTER = " ".join(REFERENCE)
+
+
+@pytest.mark.parametrize(
+    "adapters",
+    [["--adapter", ADAPTER], ["--adapter", ADAPTER, "--adapter", ADAPTER, "--parallel-adapters", "2"]],
+    ids=["one-adapter", "parallel-adapters"],
+)
+def test_sigterm_mid_run_cleans_up_and_exits_143(tmp_path: Path, adapters: list[str]) -> None:
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "tinker_harness", "conform", "--adapter", " ".join(REFERENCE)]
+    command = [sys.executable, "-m", "tinker_harness", "conform", *adapters]
     proc = subprocess.Popen(
         [*command, "--out", str(tmp_path / "out"), "--jobs", "1"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
