@@ -14,6 +14,7 @@ nox -s cookbook     # tinker-cookbook 0.6.1's basic recipes, unmodified, offline
 
 from __future__ import annotations
 
+import ast
 import os
 import random
 import shlex
@@ -102,21 +103,19 @@ def install_smoke(session: nox.Session) -> None:
     session.run("pytest", "-q", env=env)
 
 
-# Every wire break point (contracts.surface.profile.BREAK_POINTS; a test keeps the two equal).
-SDK_VERSIONS = (
-    "0.15.0",
-    "0.21.0",
-    "0.22.0",
-    "0.24.1",
-    "0.25.0",
-    "0.26.0",
-    "0.26.2",
-    "0.27.2",
-    "0.30.4",
-    "0.33.1",
-    "0.36.0",
-    "0.38.0",
-)
+def _break_points() -> tuple[str, ...]:
+    """contracts.surface.profile.BREAK_POINTS, read from its source: nox's own interpreter may not have the
+    package (or pydantic) installed, so the assignment is parsed instead of imported."""
+    tree = ast.parse((ROOT / "contracts" / "surface" / "profile.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "BREAK_POINTS":
+            assert node.value is not None
+            return tuple(ast.literal_eval(node.value))
+    raise RuntimeError("contracts/surface/profile.py no longer assigns BREAK_POINTS")
+
+
+# Every wire break point, the one list contracts keeps.
+SDK_VERSIONS = _break_points()
 
 
 @nox.session(python=PYTHON)

@@ -85,6 +85,30 @@ def _first_problem(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
+_live: set[AdapterProcess] = set()
+_live_lock = threading.Lock()
+_aborted = threading.Event()
+
+
+def abort_all_adapters() -> None:
+    """Stop every running adapter and refuse new ones (an interrupted run: Ctrl-C or SIGTERM)."""
+    _aborted.set()
+    with _live_lock:
+        running = list(_live)
+    for adapter in running:
+        adapter.stop(1.0)
+
+
+def adapters_aborted() -> bool:
+    """Whether :func:`abort_all_adapters` stopped this run."""
+    return _aborted.is_set()
+
+
+def allow_adapters() -> None:
+    """Undo :func:`abort_all_adapters` before a new run in the same process."""
+    _aborted.clear()
+
+
 class AdapterProcess:
     """A running adapter; use :meth:`start`, :meth:`hello`, :meth:`request`, then :meth:`stop`."""
 
@@ -97,6 +121,8 @@ class AdapterProcess:
         self._stderr: IO[bytes] | None = None
 
     def start(self) -> AdapterProcess:
+        if _aborted.is_set():
+            raise AdapterProtocolError(f"not starting adapter {self.command!r}: the run was interrupted")
         self._stderr = self.stderr_path.open("wb")
         try:
             self._process = subprocess.Popen(
@@ -111,6 +137,8 @@ class AdapterProcess:
             self._stderr.close()
             raise AdapterProtocolError(f"cannot start adapter {self.command!r}: {exc.strerror or exc}") from None
         threading.Thread(target=self._read, name="adapter-stdout", daemon=True).start()
+        with _live_lock:
+            _live.add(self)
         return self
 
     def _read(self) -> None:
@@ -214,6 +242,8 @@ class AdapterProcess:
         process = self._process
         if process is None:
             return None
+        with _live_lock:
+            _live.discard(self)
         try:
             if process.poll() is None:
                 try:

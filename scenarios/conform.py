@@ -31,7 +31,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tinker_harness.scenarios.adapter_process import AdapterProcess, AdapterProtocolError
+from tinker_harness.scenarios.adapter_process import AdapterProcess, AdapterProtocolError, adapters_aborted
 from tinker_harness.scenarios.protocol import Hello
 from tinker_harness.scenarios.runner import ScenarioResult, Target, adapter_env_plain, run_scenario
 from tinker_harness.scenarios.schema import Scenario
@@ -178,6 +178,9 @@ def _run_reusing(
                     done[result.scenario_id] = result
                     if on_result is not None:
                         on_result(result)
+        except Exception:
+            if not adapters_aborted():  # an interrupted run ends quietly; the interrupt is reported once
+                raise
         finally:
             if adapter is not None:
                 adapter.stop()

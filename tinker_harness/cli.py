@@ -60,8 +60,8 @@ def _command_name(options: argparse.Namespace) -> str:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so a killed command cleans up as it does on Ctrl-C (temporary
-    directories, adapter and server processes)."""
+    """SIGTERM, raised like Ctrl-C so that the same ``finally`` blocks remove temporary directories and
+    stop adapter subprocesses; :func:`main` then exits 143 (128 + SIGTERM)."""
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
@@ -70,8 +70,9 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return int(options.run(options))
     except BrokenPipeError:  # e.g. `tinker-harness openapi | head`
@@ -88,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{_command_name(options)}: {message}", file=sys.stderr)
         return 2
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def run_certify(options: argparse.Namespace) -> int:
     from tinker_harness.scenarios.certify.features import verified_generations
     from tinker_harness.scenarios.certify.run import CertifyOptions, certify
 
-    check_output_dir(options.out, "--out")  # before any SDK venv is built or scenario runs
+    check_output_dir(options.out, "--out")  # before any SDK venv is built or server contacted
     api_key = options.api_key or os.environ.get("TINKER_API_KEY")
     if not api_key:
         return _fail("no API key: pass --api-key or set TINKER_API_KEY")

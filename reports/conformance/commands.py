@@ -43,7 +43,7 @@ def _jobs(text: str) -> int:
 def run_conform(options: argparse.Namespace) -> int:
     from tinker_harness.reports.conformance import write_reports
     from tinker_harness.reports.conformance.build import build_report
-    from tinker_harness.scenarios.adapter_process import AdapterProtocolError
+    from tinker_harness.scenarios.adapter_process import AdapterProtocolError, abort_all_adapters, allow_adapters
     from tinker_harness.scenarios.catalog import CATALOG_DIR, load_catalog
     from tinker_harness.scenarios.conform import (
         AdapterRun,
@@ -97,8 +97,13 @@ def run_conform(options: argparse.Namespace) -> int:
             progress.finish()
             return run
 
+        allow_adapters()
         with ThreadPoolExecutor(max_workers=parallel) as pool:
-            runs: list[AdapterRun] = list(pool.map(run_one, commands, hellos))
+            try:
+                runs: list[AdapterRun] = list(pool.map(run_one, commands, hellos))
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM (cli.Terminated): stop adapters, then let workers end
+                abort_all_adapters()
+                raise
     report = build_report(selected, catalog, runs, known)
     for path in write_reports(report, options.out):
         print(f"wrote {path}")

@@ -22,6 +22,7 @@ from tinker_harness.cli import main
 BINARY = b"\xff\xfe\x00\x81 not text"
 CASSETTE = "version: 1\ninteractions: []\n"
 NOT_A_CASSETTE = "hello: world\n"
+CERTIFY = "certify --base-url http://127.0.0.1:9 --api-key tml-x"
 PARITY = "parity --python-sdk 0.38.0 --port {tmp} --output {tmp}/out"
 SCENARIO_BROKEN = "suite: broken\nscenarios:\n  - id: broken/one\n    steps: 12\n"
 
@@ -117,21 +118,18 @@ CASES = [
     c("openapi-onto-dir", "openapi --output {tmp}", expect="is a directory"),
     c("openapi-proc", "openapi --output /proc/o.json", expect="--output"),
     c("openapi-unknown-flag", "openapi --format yaml", expect="unrecognized"),
+    # certify: the report directory is checked before any SDK venv is built or the server contacted
+    c("certify-out-proc", CERTIFY + " --out /proc/x", expect="--out"),
+    c("certify-out-file", CERTIFY + " --out {tmp}/f", {"f": "x"}, expect="not a directory"),
+    c("certify-out-under-file", CERTIFY + " --out {tmp}/f/o", {"f": "x"}, expect="is not a directory"),
+    c("certify-bad-url", "certify --base-url ftp://somewhere --api-key tml-x", expect="--base-url"),
+    c("certify-bad-jobs", "certify --base-url http://127.0.0.1:9 --jobs 0", expect="--jobs"),
+    c("certify-bad-header", "certify --base-url http://127.0.0.1:9 --header nocolon", expect="--header"),
+    c("certify-key-prefix", "certify --base-url http://127.0.0.1:9 --api-key abc --out {tmp}/o", expect="tml-"),
     # conform: flags and outputs (all checked before any scenario runs)
     c("conform-no-adapter", "conform", expect="--adapter"),
     c("conform-jobs-word", "conform --adapter x --jobs abc", expect="number of parallel"),
     c("conform-jobs-zero", "conform --adapter x --jobs 0", expect="between 1 and 64"),
-    c("certify-out-proc", "certify --base-url http://127.0.0.1:9 --api-key tml-k --out /proc/x", expect="--out"),
-    c(
-        "certify-out-file",
-        "certify --base-url http://127.0.0.1:9 --api-key tml-k --out {tmp}/f",
-        {"f": "x"},
-        expect="not a directory",
-    ),
-    c("certify-bad-url", "certify --base-url ftp://somewhere --api-key tml-k", expect="--base-url"),
-    c("certify-bad-jobs", "certify --base-url http://127.0.0.1:9 --jobs 0", expect="--jobs"),
-    c("certify-bad-header", "certify --base-url http://127.0.0.1:9 --header nocolon", expect="--header"),
-    c("certify-key-prefix", "certify --base-url http://127.0.0.1:9 --api-key abc --out {tmp}/o", expect="tml-"),
     c("conform-out-proc", "conform --adapter x --out /proc/x", expect="--out"),
     c("conform-out-file", "conform --adapter x --out {tmp}/f", {"f": "x"}, expect="not a directory"),
     c("conform-journals-file", "conform --adapter x --out {tmp}/o --journals {tmp}/f", {"f": "x"}, expect="journals"),
