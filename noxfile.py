@@ -211,8 +211,9 @@ COOKBOOK = "tinker-cookbook==0.6.1"
 
 @nox.session(python=PYTHON)
 def cookbook(session: nox.Session) -> None:
-    """tinker-cookbook's sl_basic, sl_loop, rl_basic, rl_loop and DPO recipes, resume, weights.download of an
-    encrypted export and build_lora_adapter, unmodified and offline against the mock (tests/cookbook).
+    """tinker-cookbook's sl_basic, sl_loop, rl_basic, rl_loop, DPO, chat_sl, prompt_distillation, math_rl and
+    on-policy distillation recipes, resume, weights.download of an encrypted export and build_lora_adapter,
+    unmodified and offline against the mock (tests/cookbook).
 
     The cookbook is installed without its dependencies (it declares tml-renderers, needed only for models the
     mock serves with its own tokenizer); the ``cookbook`` extra holds the rest.
