@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tinker_harness.contracts.request_json import JsonTooDeepError, load_json
-from tinker_harness.contracts.usage_errors import read_user_text
+from tinker_harness.contracts.usage_errors import read_user_text, validation_line
 from tinker_harness.mock_server.model import LoraModel, ScriptedCompletion, continuation_logprob
 from tinker_harness.mock_server.standin_tokenizer import ModelVocabulary
 
@@ -71,7 +71,7 @@ def load_completion_plan(path: Path) -> CompletionPlan:
     """Read a plan from a YAML or JSON file; ``ValueError`` names the file and the problem in one line."""
     text = read_user_text(path, ValueError)
     try:
-        raw = load_json(text)  # JSON is YAML too, but a plan of thousands of entries parses far faster so
+        raw = load_json(text)  # JSON is YAML too, but a plan of thousands of entries parses far faster as JSON
     except JsonTooDeepError as exc:
         raise ValueError(f"{path}: {exc}") from None
     except ValueError:
@@ -79,8 +79,7 @@ def load_completion_plan(path: Path) -> CompletionPlan:
     try:
         return CompletionPlan.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
-        raise ValueError(f"{path}: invalid completion plan: {problems}") from None
+        raise ValueError(validation_line(exc, f"{path}: invalid completion plan")) from None
 
 
 def _load_yaml(path: Path, text: str) -> object:
